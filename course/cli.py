@@ -1,0 +1,77 @@
+"""The `course` command: a thin layer over the Python API.
+
+Each command parses its options, calls one API function with keyword arguments
+and formats the result. Command modules live in course/commands/ and must not
+import numpy or matplotlib at module level: `course --help` imports them all.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from course import __version__
+from course.commands import common
+from course.errors import ContentError, CourseError
+
+
+class CourseGroup(click.Group):
+    """Maps the project's typed errors to exit code 2 with a clear message, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ContentError as error:
+            for diagnostic in error.diagnostics:
+                click.echo(str(diagnostic), err=True)
+            count = len(error.diagnostics)
+            click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+            ctx.exit(2)
+        except CourseError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--course",
+    "course_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Course root to use (default: $COURSE_ROOT, else the built-in course).",
+)
+@click.version_option(__version__, prog_name="course")
+@click.pass_context
+def cli(ctx: click.Context, course_dir: str | None) -> None:
+    """Lesson 3 of an LLM fundamentals course: read, take quizzes, solve and check exercises.
+
+    \b
+    Students:     lessons, read, quiz, review, exercises, start, hint, check, progress
+    Instructors:  validate, verify, release, grade, figures
+    Everyone:     demo (the whole journey, non-interactively)
+
+    Exit codes: 0 success, 1 graded and something failed, 2 usage or content error.
+    """
+    ctx.obj = common.State(course_dir=course_dir)
+
+
+def _register() -> None:
+    from course.commands import content as content_commands
+
+    for module in (content_commands,):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="course")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
