@@ -327,7 +327,7 @@ INPUT_KINDS: Mapping[str, tuple[str, ...]] = {
     "uniform": ("shape", "low", "high", "dtype"),
     "integers": ("shape", "low", "high", "dtype"),
     "constant": ("shape", "fill", "dtype"),
-    "array": ("data", "dtype"),
+    "array": ("data",),  # the YAML value is the data itself
     "mask": ("shape", "pattern", "density"),  # pattern: causal | random | padding | none | all
     "value": ("data",),  # a literal scalar, string or mapping (e.g. a model config)
 }

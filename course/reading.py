@@ -62,9 +62,10 @@ def render_lesson(lesson: m.Lesson, *, width: int = 80, color: bool = False, fig
                 out.append("    " + style(source.url, underline=True))
         out.append("")
     if lesson.exercises:
-        out.append(style("Practise: ", bold=True) + ", ".join(f"course start {e}" for e in lesson.exercises))
+        out.append(style("Practise", bold=True) + " (course start EXERCISE, then course check EXERCISE):")
+        out += _wrap(", ".join(lesson.exercises), width, "  ", "  ")
     if lesson.quiz is not None:
-        out.append(style("Check yourself: ", bold=True) + f"course quiz {lesson.id}  ({len(lesson.quiz.questions)} questions)")
+        out.append(style("Check yourself:", bold=True) + f" course quiz {lesson.id}  ({len(lesson.quiz.questions)} questions)")
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
 
 
@@ -195,9 +196,9 @@ def _render_code(block: m.CodeBlock, width: int, style: Style) -> list[str]:
         out += _wrap_styled(f"*{block.caption}*", width, "", "", style)
     source = block.source.rstrip("\n")
     body = highlight_python(source) if (style.color and block.language == "python") else source
-    rule = style("    " + "─" * min(width - 4, 60), dim=True) if style.color else "    " + "-" * min(width - 4, 60)
+    rule = style("  " + "─" * min(width - 2, 60), dim=True) if style.color else "  " + "-" * min(width - 2, 60)
     out.append(rule)
-    out += ["    " + line for line in body.splitlines()]
+    out += ["  " + line for line in body.splitlines()]
     out.append(rule)
     return out
 
@@ -256,8 +257,8 @@ def _render_figure(figure: m.Figure, lesson: m.Lesson, width: int, style: Style,
     elif isinstance(figure, m.GraphFigure):
         out += _graph_as_text(figure, width)
     stem = figure_file_stem(lesson, figure)
-    where = figures_hint or f"course figures {lesson.id} --out DIR"
-    out += _wrap(f"Image: {stem}.png (and .svg) — draw it with: {where}", width, "  ", "    ")
+    out.append(f"  Image: {stem}.png and .svg, drawn by:")
+    out.append("    " + (figures_hint or f"course figures {lesson.id} --out DIR"))
     return out
 
 

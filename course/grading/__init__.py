@@ -1,0 +1,1 @@
+"""Grading: sandbox, inputs, comparisons, results."""

@@ -1,0 +1,12 @@
+"""Mistake: uses 1000 instead of 10000 as the base of the wavelengths."""
+import numpy as np
+
+
+def positional_encoding(seq_len, d_model):
+    positions = np.arange(seq_len)[:, None]
+    two_i = np.arange(0, d_model, 2)[None, :]
+    angles = positions / np.power(1000.0, two_i / d_model)
+    encoding = np.empty((seq_len, d_model))
+    encoding[:, 0::2] = np.sin(angles)
+    encoding[:, 1::2] = np.cos(angles)
+    return encoding

@@ -1,0 +1,11 @@
+"""Mistake: multiplies the scores by the mask, so masked scores become 0 instead of -inf."""
+import numpy as np
+
+
+def self_attention(query, key, value, mask=None):
+    scores = query @ key.swapaxes(-1, -2) / np.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = scores * mask
+    exps = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    weights = exps / np.sum(exps, axis=-1, keepdims=True)
+    return weights @ value
