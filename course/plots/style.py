@@ -1,0 +1,154 @@
+"""The look of every picture the course draws, in one place: colours, sizes, fonts, saving.
+
+The constants (palette, sizes) cost nothing to import, so the Graphviz diagrams use
+them too. matplotlib (about a second to import) is loaded only by the functions
+that draw: `pyplot()` selects the Agg backend before pyplot is loaded, so drawing
+works without a display (CI, ssh); when pyplot is already loaded (a notebook), the
+user's backend is left alone. Settings apply inside `themed()` only, so a
+notebook's own rcParams are not changed.
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+# Series order: strong colours first; yellow (hard to see on white) last.
+SERIES_COLOURS = tuple(
+    OKABE_ITO[name]
+    for name in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue", "black", "yellow")
+)
+# A second cue besides colour, for grey-scale prints and for readers who cannot tell two colours apart.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+# Sequential map for heatmaps: cividis is built to read the same with colour-vision deficiencies.
+SEQUENTIAL_CMAP = "cividis"
+
+DPI = 100
+FIGSIZE = (6.4, 4.0)  # inches: 640 x 400 px at DPI
+TITLE_WIDTH = 62  # characters per title line before wrapping
+FOOTNOTE_WIDTH = 115
+FOOTNOTE_SIZE = 7  # points
+
+
+def tint(colour: str, strength: float) -> str:
+    """`colour` mixed with white: strength 1 is the colour itself, 0 is white (fills behind black text)."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    mix = [round(255 - (255 - c) * strength) for c in (red, green, blue)]
+    return "#" + "".join(f"{c:02X}" for c in mix)
+
+
+def pyplot():
+    """matplotlib.pyplot, with the Agg backend chosen first unless pyplot is already loaded."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _rc() -> dict:
+    from cycler import cycler  # a matplotlib dependency
+
+    return {
+        "figure.figsize": FIGSIZE,
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
+        "font.size": 9,
+        "axes.titlesize": 11,
+        "axes.titleweight": "bold",
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+        "legend.framealpha": 0.9,
+        "axes.prop_cycle": cycler(color=SERIES_COLOURS),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "grid.linewidth": 0.6,
+        "image.cmap": SEQUENTIAL_CMAP,
+        "svg.fonttype": "none",  # text stays text in SVG: searchable, selectable, small
+        "svg.hashsalt": "course",  # stable element ids: the same figure gives the same file
+    }
+
+
+def themed():
+    """Context manager: draw (and save) inside it to get the course's look."""
+    import matplotlib
+
+    pyplot()
+    return matplotlib.rc_context(_rc())
+
+
+def new_axes(
+    title: str, xlabel: str, ylabel: str, figsize: tuple[float, float] = FIGSIZE, title_width: int = TITLE_WIDTH
+):
+    """A figure with one axes, titled and labelled: every picture says what it shows."""
+    if not (title.strip() and xlabel.strip() and ylabel.strip()):
+        raise ValueError("a figure needs a title and both axis labels")
+    fig, ax = pyplot().subplots(figsize=figsize, dpi=DPI)
+    ax.set_title(wrap(title, title_width))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` in lines of at most `width` characters, balanced (no one-word last line)."""
+    lines = textwrap.wrap(text, width, break_on_hyphens=False)
+    if len(lines) < 2:
+        return text
+    for narrower in range(-(-len(text) // max(len(lines), 1)), width):
+        balanced = textwrap.wrap(text, narrower, break_on_hyphens=False)
+        if len(balanced) == len(lines):
+            lines = balanced
+            break
+    return "\n".join(lines)
+
+
+def finish(fig, footnote: str = "") -> None:
+    """Lay the figure out, with `footnote` (e.g. the sources) in small type along the bottom."""
+    bottom = 0.0
+    if footnote:
+        text = wrap(footnote, FOOTNOTE_WIDTH)
+        fig.text(0.01, 0.01, text, fontsize=FOOTNOTE_SIZE, color="#444444", ha="left", va="bottom")
+        lines = text.count("\n") + 1
+        height_points = fig.get_figheight() * 72
+        bottom = (lines * FOOTNOTE_SIZE * 1.35 + 6) / height_points
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+
+
+def save(fig, path: str | Path, *, svg: bool = False) -> list[Path]:
+    """Write `path` as PNG (and SVG beside it when asked), close the figure, return the files written.
+
+    `path` may carry a .png/.svg suffix or none. Nothing is cut off (tight bounding box);
+    the SVG carries no date, so re-running gives the same bytes.
+    """
+    path = Path(path)
+    base = path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
+    written = []
+    try:
+        png = base.with_name(base.name + ".png")
+        fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.1)
+        written.append(png)
+        if svg:
+            vector = base.with_name(base.name + ".svg")
+            fig.savefig(vector, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None})
+            written.append(vector)
+    finally:
+        pyplot().close(fig)
+    return written
