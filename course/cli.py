@@ -60,8 +60,12 @@ def cli(ctx: click.Context, course_dir: str | None) -> None:
 
 def _register() -> None:
     from course.commands import content as content_commands
+    from course.commands import exercises as exercise_commands
+    from course.commands import figures as figures_commands
+    from course.commands import instructor as instructor_commands
+    from course.commands import quiz as quiz_commands
 
-    for module in (content_commands,):
+    for module in (content_commands, quiz_commands, exercise_commands, figures_commands, instructor_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

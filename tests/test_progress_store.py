@@ -238,7 +238,7 @@ def test_a_failing_migration_changes_nothing(tmp_path):
     broken = ("ALTER TABLE quiz_attempts ADD COLUMN device TEXT", "THIS IS NOT SQL")
     with pytest.raises(StoreError, match=str(path)):
         ProgressStore(path, migrations=[MIGRATIONS[0], broken])
-    with ProgressStore(path) as store:
+    with ProgressStore(path, migrations=MIGRATIONS[:1]) as store:  # look without applying later migrations
         assert store.schema_version == 1
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(quiz_attempts)")]
         assert "device" not in columns and store.lesson_summary("lesson-3").attempts == 1
@@ -360,3 +360,16 @@ def test_review_skips_questions_no_longer_in_the_course(store):
     review.record_outcome(store, "lesson-9", "whatever", False, T0)
     assert review.due_questions(store, COURSE, T0 + timedelta(days=1)) == []
     assert review.next_due(store, COURSE, T0) is None
+
+
+def test_a_started_file_is_remembered_also_in_a_migrated_v1_file(tmp_path):
+    path = write_v1_file(tmp_path / "progress.sqlite3")
+    with ProgressStore(path) as store:
+        assert store.started_path("softmax") is None
+        store.record_start("softmax", tmp_path / "a" / "softmax.py")
+        store.record_start("softmax", tmp_path / "b" / "softmax.py")  # the latest start wins
+    with ProgressStore(path) as store:
+        assert store.started_path("softmax") == tmp_path / "b" / "softmax.py"
+        assert store.exercise_status("softmax") == "passed"  # v1 data kept
+        store.reset()
+        assert store.started_path("softmax") is None

@@ -79,10 +79,17 @@ MIGRATIONS: list[Sequence[str]] = [
             updated_at TEXT NOT NULL,
             PRIMARY KEY (lesson, question_id))""",
     ),
+    # 1 -> 2: where `course start` wrote each exercise's file (`course check EXERCISE` checks it)
+    (
+        """CREATE TABLE started_files (
+            exercise TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            started_at TEXT NOT NULL)""",
+    ),
 ]
 
 CHECK_STATUSES = ("passed", "failing", "not_attempted", "error")
-_TABLES = ("quiz_answers", "quiz_attempts", "exercise_checks", "hints", "review_boxes")
+_TABLES = ("quiz_answers", "quiz_attempts", "exercise_checks", "hints", "review_boxes", "started_files")
 
 
 class StoreError(CourseError):
@@ -270,6 +277,22 @@ class ProgressStore:
     def hints_used(self, exercise: str) -> int:
         """How many different hints of the exercise were shown."""
         return self.conn.execute("SELECT COUNT(DISTINCT hint_index) FROM hints WHERE exercise = ?", (exercise,)).fetchone()[0]
+
+    @_guarded
+    def record_start(self, exercise: str, path: Path | str) -> None:
+        """Where `course start` wrote the exercise's file (the latest start wins)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO started_files (exercise, path, started_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (exercise) DO UPDATE SET path = excluded.path, started_at = excluded.started_at",
+                (exercise, str(path), self._now()),
+            )
+
+    @_guarded
+    def started_path(self, exercise: str) -> Path | None:
+        """The file `course start` last wrote for the exercise, or None."""
+        row = self.conn.execute("SELECT path FROM started_files WHERE exercise = ?", (exercise,)).fetchone()
+        return None if row is None else Path(row[0])
 
     @_guarded
     def exercise_status(self, exercise: str) -> str:

@@ -1,0 +1,181 @@
+"""The Python API for notebooks and scripts: `course.check(...)`.
+
+    import course
+    result = course.check("softmax", "softmax.py")     # a file
+    result = course.check("softmax", my_softmax)       # a function defined in the notebook
+    result                                             # a table in Jupyter
+
+A function is graded in the same sandbox as a file: its source is sent, never the
+function object. The module sent holds the imports and helper functions the
+function uses from its globals (so a notebook's `np` and a `softmax` it calls from
+another cell come along), then the function, bound to the exercise's name.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+import types
+from pathlib import Path
+from typing import Callable, Union
+
+from course.errors import UsageError
+from course.grading.results import CheckResult
+
+Submission = Union[str, Path, Callable]
+
+
+def check(exercise_id: str, path_or_function: Submission, *, course_dir: str | None = None, strict: bool = False) -> CheckResult:
+    """Grade a file or a function against an exercise, as `course check` does.
+
+    Raises CourseError (UsageError) for an unknown exercise, a missing file, or a
+    function whose source cannot be found (a lambda, a builtin, ...).
+    """
+    from course.grading.check import check_exercise
+    from course.loader import load_course
+    from course.paths import resolve_root
+
+    course = load_course(resolve_root(course_dir))
+    exercise = course.exercise(exercise_id)
+    if exercise is None:
+        known = ", ".join(e.id for e in course.exercises) or "none"
+        raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
+    if callable(path_or_function) and not isinstance(path_or_function, (str, Path)):
+        source, filename = function_source(path_or_function, exercise.function)
+    else:
+        path = Path(path_or_function)
+        source, filename = read_submission(path), str(path)
+    store = open_progress()
+    try:
+        return check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def read_submission(path: Path) -> str:
+    """The text of a submission file (UTF-8, or the encoding its coding line declares)."""
+    import tokenize
+
+    if not path.is_file():
+        raise UsageError(f"file not found: {path}")
+    try:
+        with tokenize.open(path) as handle:
+            return handle.read()
+    except (SyntaxError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def open_progress():
+    """The student's progress store, or None when it cannot be opened (grading goes on)."""
+    try:
+        from course.progress.store import open_store
+
+        return open_store()
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- functions as source
+
+
+def function_source(fn: Callable, name: str) -> tuple[str, str]:
+    """(module source, filename) that defines `name` as `fn` does, for the sandbox."""
+    if isinstance(fn, types.MethodType):
+        raise UsageError(f"'{fn.__name__}' is a method: pass a plain function (def at the top level of a cell)")
+    if not isinstance(fn, types.FunctionType):
+        raise UsageError(f"cannot grade {fn!r}: pass a function defined with def, or a file path")
+    if fn.__name__ == "<lambda>":
+        raise UsageError("cannot grade a lambda: define the function with def (its source is what gets graded)")
+    if fn.__code__.co_freevars:
+        names = ", ".join(fn.__code__.co_freevars)
+        raise UsageError(
+            f"'{fn.__name__}' uses variables of an enclosing function ({names}): define it at the top level"
+        )
+    own = _source_of(fn)
+    parts, seen = [], {fn.__name__}
+    imports, helpers, constants = _dependencies(fn, seen)
+    parts += imports
+    if imports:
+        parts.append("")
+    parts += constants
+    if constants:
+        parts.append("")
+    for helper in helpers:
+        parts += [helper, ""]
+    parts.append(own)
+    if fn.__name__ != name:
+        parts += ["", f"{name} = {fn.__name__}"]
+    filename = inspect.getsourcefile(fn) or f"<function {fn.__name__}>"
+    return "\n".join(parts).rstrip() + "\n", filename
+
+
+def _source_of(fn: types.FunctionType) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(fn)).rstrip() + "\n"
+    except (OSError, TypeError):
+        raise UsageError(
+            f"cannot find the source of '{fn.__name__}' (defined in an interactive shell or generated): "
+            "save it in a file and pass the path, or define it in a notebook cell"
+        ) from None
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _dependencies(fn: types.FunctionType, seen: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """Import lines, helper function sources and simple constants `fn` takes from its globals."""
+    imports: list[str] = []
+    helpers: list[str] = []
+    constants: list[str] = []
+    for name in sorted(_global_names(fn.__code__)):
+        if name in seen or name not in fn.__globals__:
+            continue
+        value = fn.__globals__[name]
+        if isinstance(value, types.ModuleType):
+            seen.add(name)
+            line = f"import {value.__name__}" if value.__name__ == name else f"import {value.__name__} as {name}"
+            if "." in value.__name__ and value.__name__.rsplit(".", 1)[1] == name:
+                parent, child = value.__name__.rsplit(".", 1)
+                line = f"from {parent} import {child}"
+            imports.append(line)
+        elif isinstance(value, types.FunctionType) and value.__name__ != "<lambda>":
+            seen.add(name)
+            more_imports, more_helpers, more_constants = _dependencies(value, seen)
+            imports += [i for i in more_imports if i not in imports]
+            constants += [c for c in more_constants if c not in constants]
+            helpers += more_helpers
+            source = _source_of(value)
+            if value.__name__ != name:
+                source += f"{name} = {value.__name__}\n"
+            helpers.append(source.rstrip())
+        elif isinstance(value, (bool, int, float, str, type(None))):
+            seen.add(name)
+            constants.append(f"{name} = {value!r}")
+        else:
+            line = _import_line(value, name)
+            if line:
+                seen.add(name)
+                imports.append(line)
+    return imports, helpers, constants
+
+
+def _import_line(value: object, name: str) -> str:
+    """'from numpy import exp' for a library object (np.exp, math.sqrt, ...), '' otherwise."""
+    import importlib
+
+    module, attr = getattr(value, "__module__", None), getattr(value, "__name__", None)
+    if not isinstance(module, str) or not isinstance(attr, str) or module in ("__main__", "builtins"):
+        return ""
+    try:
+        if getattr(importlib.import_module(module), attr) is not value:
+            return ""
+    except Exception:
+        return ""
+    return f"from {module} import {attr}" + (f" as {name}" if name != attr else "")

@@ -1,0 +1,483 @@
+"""Compare one call's output with the expected output: the only place a case is judged.
+
+Checks run in a fixed order and stop at the first failure, so the message is about the
+most basic thing that is wrong (a wrong shape makes every value wrong; saying so is
+noise):
+
+    error / return / not_run  the call raised, returned a non-array, or never ran
+    shape                     "got shape (4,), expected (4, 7)"
+    dtype (exact_integer)     float vs int vs bool: "expected floating-point values, got int64"
+    finite                    NaN/inf where the expected output is finite
+    values                    within the case's rtol/atol (exact for ints with exact_integer, bools)
+    sums_to_one, non_negative, shift_invariant   properties (course.model.PROPERTY_CHECKS)
+    inputs_unchanged          the caller's positional arrays are as they were sent
+
+Messages are in the student's terms. A hidden case's message names only the kind of
+check that failed: never its inputs, expected values or shapes (the student's own
+shape or values would reveal the inputs too).
+
+Known mistakes: the same comparison is run on each known-mistake implementation's
+output; a student failure that fails the same check with the same output (same shape,
+allclose within the case's tolerance) is named after that mistake (`name_mistakes`).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from course.model import Case, CaseTolerance
+
+SHIFT = 10.0  # shift_invariant: f(x + SHIFT) must equal f(x)
+
+OK, RAISED, BAD_RETURN, NOT_RUN = "ok", "raised", "bad_return", "not_run"
+
+_PRINT = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What one call produced, as the trusted parent sees it.
+
+    Built from the sandbox's CallOutcome for a submission, or in-process for a known
+    mistake (course.grading.expected). `args_after` holds each positional argument
+    after the call (None where it was not an array).
+    """
+
+    status: str  # ok | raised | bad_return | not_run
+    value: np.ndarray | None = None
+    error: str = ""
+    args_after: tuple = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    check: str = ""  # the first check that failed, "" when passed
+    message: str = ""
+
+
+PASSED = Verdict(True, "", "passed")
+
+
+def observed(outcome: Any) -> Observed:
+    """An Observed from any object with status/value/error/args_after (the sandbox's CallOutcome)."""
+    status = getattr(outcome, "status", NOT_RUN)
+    status = str(getattr(status, "value", status)).lower()
+    return Observed(
+        status=status,
+        value=getattr(outcome, "value", None),
+        error=getattr(outcome, "error", "") or "",
+        args_after=tuple(getattr(outcome, "args_after", ()) or ()),
+    )
+
+
+def argument_names(signature: str) -> list[str]:
+    """Parameter names from an exercise's signature ("softmax(x, axis=-1)" -> ["x", "axis"])."""
+    try:
+        tree = ast.parse(f"def {signature.strip()}:\n    pass\n")
+        fn = tree.body[0]
+        return [a.arg for a in fn.args.posonlyargs + fn.args.args]  # type: ignore[attr-defined]
+    except (SyntaxError, IndexError, AttributeError):
+        return []
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def compare_case(
+    case: Case,
+    expected: np.ndarray,
+    got: Observed,
+    *,
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    shifted: Observed | None = None,
+    function: str = "f",
+    arg_names: Sequence[str] = (),
+) -> Verdict:
+    """The verdict on one call: the first failing check and its message, or PASSED.
+
+    `args`/`kwargs` are the inputs that were sent (used by sums_to_one's axis and by
+    inputs_unchanged); `shifted` is the same function's output on args[0] + SHIFT
+    (shift_invariant; None when the case does not ask for it).
+    """
+    hidden = case.visibility == "hidden"
+    kwargs = kwargs or {}
+    expected = np.asarray(expected)
+    if got.status == RAISED:
+        return Verdict(False, "error", _raised(got.error, hidden))
+    if got.status == BAD_RETURN:
+        return Verdict(False, "return", _bad_return(got.error, hidden))
+    if got.status != OK or got.value is None:
+        reason = got.error or "the submission stopped before this call"
+        if not reason.startswith(("not run", "did not return")):
+            reason = f"not run: {reason}"
+        return Verdict(False, "not_run", reason)
+    value = np.asarray(got.value)
+    exact = "exact_integer" in case.checks
+    for step in (_shape, _dtype, _finite, _values):
+        verdict = step(value, expected, case, hidden, exact, args)
+        if verdict is not None:
+            return verdict
+    if "sums_to_one" in case.checks:
+        verdict = _sums_to_one(value, case, hidden, kwargs.get("axis", -1))
+        if verdict is not None:
+            return verdict
+    if "non_negative" in case.checks:
+        verdict = _non_negative(value, hidden)
+        if verdict is not None:
+            return verdict
+    if "shift_invariant" in case.checks and shifted is not None:
+        verdict = _shift_invariant(value, shifted, case, hidden, function, arg_names)
+        if verdict is not None:
+            return verdict
+    if "inputs_unchanged" in case.checks:
+        verdict = _inputs_unchanged(args, got.args_after, hidden, arg_names)
+        if verdict is not None:
+            return verdict
+    return PASSED
+
+
+def _shape(value, expected, case, hidden, exact, args) -> Verdict | None:
+    if value.shape == expected.shape:
+        return None
+    if hidden:
+        return Verdict(False, "shape", "wrong shape")
+    return Verdict(False, "shape", f"got shape {_shape_text(value.shape)}, expected {_shape_text(expected.shape)}")
+
+
+def _kind(dtype: np.dtype) -> str:
+    if dtype.kind == "b":
+        return "bool"
+    if dtype.kind in "iu":
+        return "int"
+    if dtype.kind == "f":
+        return "float"
+    return "complex"
+
+
+_KIND_WORDS = {
+    "float": "floating-point values",
+    "int": "integer values",
+    "bool": "a boolean array (True/False)",
+    "complex": "complex values",
+}
+
+
+def _dtype(value, expected, case, hidden, exact, args) -> Verdict | None:
+    want, have = _kind(expected.dtype), _kind(value.dtype)
+    if exact:
+        if have == "int":
+            return None
+        if hidden:
+            return Verdict(False, "exact_integer", "wrong dtype (expected an exact integer)")
+        shown = f" {_number(value[()])}" if value.ndim == 0 else ""
+        return Verdict(False, "exact_integer", f"expected an exact integer (Python int), got {value.dtype}{shown}")
+    if want == have:
+        return None
+    if hidden:
+        return Verdict(False, "dtype", f"wrong dtype (expected {_KIND_WORDS[want]})")
+    return Verdict(False, "dtype", f"expected {_KIND_WORDS[want]}, got {value.dtype}")
+
+
+def _finite(value, expected, case, hidden, exact, args) -> Verdict | None:
+    if value.dtype.kind not in "fc":
+        return None
+    bad = ~np.isfinite(value) & np.isfinite(expected)
+    if not bad.any():
+        return None
+    if hidden:
+        return Verdict(False, "finite", "contains NaN or inf")
+    nans, infs = int(np.isnan(value[bad]).sum()), int(np.isinf(value[bad]).sum())
+    what = " and ".join(p for p in (f"{nans} NaN" if nans else "", f"{infs} inf" if infs else "") if p)
+    first = _first_index(bad)
+    message = f"contains {what} where the expected output is finite"
+    if value.ndim:
+        message += f" (first at {_index(first)}: got {_number(value[first])}, expected {_number(expected[first])})"
+    largest = _largest_input(args)
+    if largest is not None:
+        message += f"; the largest input has magnitude {largest:.3g}"
+    return Verdict(False, "finite", message)
+
+
+def _values(value, expected, case, hidden, exact, args) -> Verdict | None:
+    if exact or expected.dtype.kind == "b":
+        wrong = value != expected
+        if not wrong.any():
+            return None
+        if hidden:
+            return Verdict(False, "values", "values differ from the expected output")
+        if value.ndim == 0:
+            message = f"got {_number(value[()])}, expected {_number(expected[()])}"
+            if value.dtype.kind in "iu" and expected.dtype.kind in "iu":
+                message += f" (off by {int(value[()]) - int(expected[()]):+,})"
+            return Verdict(False, "values", message)
+        first = _first_index(wrong)
+        message = (
+            f"{int(wrong.sum())} of {wrong.size} entries differ; first at {_index(first)}: "
+            f"got {_number(value[first])}, expected {_number(expected[first])}"
+        )
+        return Verdict(False, "values", message + _both_arrays(value, expected))
+    tol = case.tolerance
+    a, e = _as_float(value), _as_float(expected)
+    close = np.isclose(a, e, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+    if close.all():
+        return None
+    if hidden:
+        return Verdict(False, "values", "values differ from the expected output")
+    message = _worst_error(a, e, ~close) + f" (rtol {tol.rtol:g}, atol {tol.atol:g})"
+    if a.ndim:
+        message += f"; {int((~close).sum())} of {close.size} entries differ" + _both_arrays(value, expected)
+    return Verdict(False, "values", message)
+
+
+def _sums_to_one(value, case, hidden, axis) -> Verdict | None:
+    if value.ndim == 0:
+        return None
+    try:
+        sums = _as_float(value).sum(axis=int(axis))
+    except (TypeError, ValueError, IndexError):  # numpy's AxisError is a ValueError and an IndexError
+        return Verdict(False, "sums_to_one", "cannot sum along the requested axis")
+    atol = max(1e-6, 10 * case.tolerance.rtol + value.size * case.tolerance.atol)
+    if np.allclose(sums, 1.0, rtol=0.0, atol=atol):
+        return None
+    if hidden:
+        return Verdict(False, "sums_to_one", "does not sum to 1 along the axis")
+    low, high = float(np.min(sums)), float(np.max(sums))
+    spread = f"sums are {low:.4g}" if np.isclose(low, high) else f"sums range from {low:.4g} to {high:.4g}"
+    return Verdict(False, "sums_to_one", f"does not sum to 1 along axis {axis}: {spread}")
+
+
+def _non_negative(value, hidden) -> Verdict | None:
+    if value.dtype.kind == "b" or not (value < 0).any():
+        return None
+    if hidden:
+        return Verdict(False, "non_negative", "contains negative values")
+    where = np.unravel_index(int(np.argmin(value)), value.shape) if value.ndim else ()
+    at = f" at {_index(where)}" if value.ndim else ""
+    return Verdict(False, "non_negative", f"contains negative values (min {_number(value[where])}{at})")
+
+
+def _shift_invariant(value, shifted: Observed, case, hidden, function, arg_names) -> Verdict | None:
+    name = arg_names[0] if arg_names else "x"
+    call = f"{function}({name} + {SHIFT:g})"
+    if shifted.status != OK or shifted.value is None:
+        if hidden:
+            return Verdict(False, "shift_invariant", "fails when a constant is added to the input")
+        why = _first_line(shifted.error) or "it did not return a value"
+        return Verdict(False, "shift_invariant", f"{call} failed: {why}")
+    other = np.asarray(shifted.value)
+    tol = case.tolerance
+    if other.shape == value.shape and np.allclose(_as_float(other), _as_float(value), rtol=tol.rtol, atol=tol.atol):
+        return None
+    if hidden:
+        return Verdict(False, "shift_invariant", "changes when a constant is added to the input")
+    if other.shape != value.shape:
+        detail = f"got shape {_shape_text(other.shape)} instead of {_shape_text(value.shape)}"
+    else:
+        a, e = _as_float(other), _as_float(value)
+        detail = _worst_error(a, e, ~np.isclose(a, e, rtol=tol.rtol, atol=tol.atol, equal_nan=True))
+    return Verdict(False, "shift_invariant", f"{call} differs from {function}({name}), which should not change: {detail}")
+
+
+def _inputs_unchanged(args, after, hidden, arg_names) -> Verdict | None:
+    for position, sent in enumerate(args):
+        if not isinstance(sent, np.ndarray) or position >= len(after) or after[position] is None:
+            continue
+        now = np.asarray(after[position])
+        name = arg_names[position] if position < len(arg_names) else f"argument {position + 1}"
+        if now.shape == sent.shape and now.dtype == sent.dtype and np.array_equal(now, sent, equal_nan=sent.dtype.kind in "fc"):
+            continue
+        if hidden:
+            return Verdict(False, "inputs_unchanged", f"input modified in place ({name!s})")
+        if now.shape != sent.shape or now.dtype != sent.dtype:
+            return Verdict(False, "inputs_unchanged", f"modified its input '{name}' in place (its shape or dtype changed)")
+        same = now == sent
+        if sent.dtype.kind in "fc":
+            same |= np.isnan(now) & np.isnan(sent)
+        changed = ~same
+        first = _first_index(changed)
+        where = f" at {_index(first)}" if sent.ndim else ""
+        return Verdict(
+            False,
+            "inputs_unchanged",
+            f"modified its input '{name}' in place ({int(changed.sum())} of {changed.size} entries changed; "
+            f"first{where}: was {_number(sent[first])}, now {_number(now[first])})",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- known mistakes
+
+
+def same_failure(case: Case, student: tuple[Verdict, Observed], mistake: tuple[Verdict, Observed]) -> bool:
+    """True when the student failed this case exactly the way the mistake does."""
+    (sv, so), (mv, mo) = student, mistake
+    if sv.passed or mv.passed or sv.check != mv.check or so.status != mo.status:
+        return False
+    if so.status == RAISED:  # the same exception with the same message (numpy's names the shapes)
+        return _first_line(so.error) == _first_line(mo.error) != ""
+    if so.status != OK or so.value is None or mo.value is None:
+        return False
+    return outputs_agree(so.value, mo.value, case.tolerance)
+
+
+def outputs_agree(a: np.ndarray, b: np.ndarray, tolerance: CaseTolerance) -> bool:
+    """Same shape and allclose within the case tolerance (NaN matches NaN; bools as 0/1)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    return bool(np.allclose(_as_float(a), _as_float(b), rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+
+
+def name_mistakes(
+    cases: Sequence[Case],
+    student: Mapping[str, tuple[Verdict, Observed]],
+    mistakes: Mapping[str, Mapping[str, tuple[Verdict, Observed]]],
+) -> dict[str, str]:
+    """Case name -> the known mistake its failure matches.
+
+    A case can match several mistakes (two mistakes may give the same wrong output on
+    one input); the one that explains the most of the student's failures wins, ties
+    going to the order the exercise declares them in.
+    """
+    matches: dict[str, list[str]] = {}
+    for case in cases:
+        mine = student.get(case.name)
+        if mine is None or mine[0].passed:
+            continue
+        matches[case.name] = [
+            name for name, outcomes in mistakes.items()
+            if case.name in outcomes and same_failure(case, mine, outcomes[case.name])
+        ]
+    counts = {name: sum(name in found for found in matches.values()) for name in mistakes}
+    order = {name: i for i, name in enumerate(mistakes)}
+    return {
+        case: min(found, key=lambda name: (-counts[name], order[name]))
+        for case, found in matches.items()
+        if found
+    }
+
+
+# --------------------------------------------------------------------------- errors and display
+
+
+def exception_type(error: str) -> str:
+    """'ValueError' from the child's 'ValueError: message\\nTraceback ...' text."""
+    head = _first_line(error)
+    return head.split(":", 1)[0].strip() if head else ""
+
+
+def student_line(error: str) -> str:
+    """'line 7' of the innermost frame in the trimmed traceback ('' when there is none)."""
+    import re
+
+    found = re.findall(r'File "[^"]*", line (\d+)', error or "")
+    return f"line {found[-1]}" if found else ""
+
+
+def _raised(error: str, hidden: bool) -> str:
+    name, line = exception_type(error) or "an exception", student_line(error)
+    where = f" ({line})" if line else ""
+    if hidden:
+        return f"raised {name}{where}"
+    return f"raised {_first_line(error) or name}{where}"
+
+
+def _bad_return(error: str, hidden: bool) -> str:
+    text = _first_line(error) or "returned something that is not a numeric array"
+    if hidden:
+        text = text.split(" (", 1)[0]  # the conversion error may describe the input's shape
+    return f"{text}: return a numpy array (or a number)"
+
+
+def _first_line(text: str) -> str:
+    text = (text or "").strip()
+    return text.splitlines()[0].strip() if text else ""
+
+
+def _as_float(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype.kind in "fc":
+        return a
+    return a.astype(np.float64)
+
+
+def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
+    """'max relative error 3.2e-01 at [2, 5]: got ..., expected ...' over the wrong entries."""
+    with np.errstate(all="ignore"):
+        err = np.abs(a - e)
+        err = np.where(np.isnan(err), np.inf, err)
+        nonzero = wrong & (e != 0) & np.isfinite(e)
+        if nonzero.any():
+            rel = np.where(nonzero, err / np.where(nonzero, np.abs(e), 1.0), -1.0)
+            where = np.unravel_index(int(np.argmax(rel)), a.shape) if a.ndim else ()
+            text = f"max relative error {float(rel[where]):.1e}"
+        else:
+            masked = np.where(wrong, err, -1.0)
+            where = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
+            text = f"max absolute error {float(masked[where]):.1e}"
+    at = f" at {_index(where)}" if a.ndim else ""
+    digits = _digits_to_tell_apart(a[where], e[where])
+    return f"{text}{at}: got {_number(a[where], digits)}, expected {_number(e[where], digits)}"
+
+
+def _digits_to_tell_apart(a: Any, e: Any) -> int:
+    """Enough significant digits that two different numbers do not print the same."""
+    with np.errstate(all="ignore"):
+        a, e = float(np.real(a)), float(np.real(e))
+        scale = max(abs(a), abs(e))
+        if not np.isfinite(scale) or scale == 0 or a == e:
+            return 6
+        return int(min(17, max(6, np.ceil(np.log10(scale / abs(a - e))) + 2)))
+
+
+def _both_arrays(value: np.ndarray, expected: np.ndarray) -> str:
+    """Both arrays, trimmed; nothing when they would print the same (differences below 4 digits)."""
+    if format_array(value) == format_array(expected):
+        return ""
+    return "\n" + _labelled("got:      ", value) + "\n" + _labelled("expected: ", expected)
+
+
+def _labelled(label: str, a: np.ndarray) -> str:
+    text = np.array2string(np.asarray(a), **_PRINT)
+    return label + text.replace("\n", "\n" + " " * len(label))
+
+
+def format_array(a: Any) -> str:
+    """An array trimmed for display (public inputs in messages and reports)."""
+    return np.array2string(np.asarray(a), **_PRINT)
+
+
+def _shape_text(shape: tuple) -> str:
+    return "() (a single number)" if shape == () else str(tuple(int(n) for n in shape))
+
+
+def _index(where: tuple) -> str:
+    return "[" + ", ".join(str(int(i)) for i in where) + "]"
+
+
+def _first_index(mask: np.ndarray) -> tuple:
+    if mask.ndim == 0:
+        return ()
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def _number(x: Any, digits: int = 6) -> str:
+    x = np.asarray(x)[()]
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x)}"
+    if isinstance(x, (float, np.floating)):
+        f = float(x)
+        return repr(f) if (f.is_integer() and abs(f) < 1e16) else f"{f:.{digits}g}"
+    return str(x)
+
+
+def _largest_input(args: Sequence[Any]) -> float | None:
+    sizes = [float(np.max(np.abs(a))) for a in args if isinstance(a, np.ndarray) and a.size and a.dtype.kind in "iuf"]
+    return max(sizes) if sizes else None

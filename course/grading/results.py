@@ -1,0 +1,149 @@
+"""What a check produces: small typed records, one JSON shape, one HTML view.
+
+Kept free of numpy so that reports, batch grading and notebooks can hold results
+without paying for the grader's imports. Every renderer (course/reports/) reads
+these records; none of them recomputes a verdict.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from enum import Enum
+
+MAX_OUTPUT_CHARS = 4000  # captured stdout/stderr kept in a result (head and tail)
+
+
+class Status(str, Enum):
+    """The outcome of checking one exercise."""
+
+    PASSED = "passed"  # every case passed
+    FAILED = "failed"  # it ran, and at least one case failed
+    NOT_ATTEMPTED = "not_attempted"  # still the starter, or every call raised NotImplementedError
+    ERROR = "error"  # does not load (syntax error, import error, missing function) or the child crashed
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case's verdict. `check` names the first check that failed ("" when passed)."""
+
+    name: str
+    visibility: str  # "public" | "hidden": hidden messages never show inputs or expected values
+    points: float
+    score: float
+    passed: bool
+    check: str
+    message: str
+    mistake: str = ""  # the known mistake this failure matches, "" when none
+    advice: str = ""  # that mistake's message: what to change
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "visibility": self.visibility,
+            "passed": self.passed,
+            "score": float(self.score),
+            "max_score": float(self.points),
+            "check": self.check,
+            "message": self.message,
+            "mistake": self.mistake or None,
+            "advice": self.advice or None,
+        }
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How strongly the child was isolated; `namespaces` False means rlimits and a timeout only."""
+
+    namespaces: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return {"namespaces": self.namespaces, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything `course check` knows about one submission of one exercise."""
+
+    exercise: str
+    status: Status
+    score: float
+    max_score: float
+    cases: tuple[CaseResult, ...]
+    load_error: str = ""  # why the submission could not be loaded at all (trimmed to the student's file)
+    traceback: str = ""  # the first exception a call raised, trimmed to the student's file
+    output: str = ""  # what the submission printed (trimmed); withheld when hidden cases ran
+    isolation: Isolation | None = None  # None: the submission was never run (not attempted)
+    seconds: float = 0.0
+    advice: tuple[str, ...] = ()  # messages of the known mistakes the failures match
+    hints: tuple[int, ...] = ()  # 1-based hint numbers that help with the failed cases
+    submission: str = ""  # the file (or function) that was graded, for display
+    notes: tuple[str, ...] = field(default=())  # anything else the student should know
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    def as_dict(self) -> dict:
+        """The JSON shape of `course check --format json` (documented in the CLI contract)."""
+        return {
+            "exercise": self.exercise,
+            "status": self.status.value,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "cases": [case.as_dict() for case in self.cases],
+            "advice": list(self.advice),
+            "hints": list(self.hints),
+            "load_error": self.load_error or None,
+            "traceback": self.traceback or None,
+            "output": self.output,
+            "isolation": self.isolation.as_dict() if self.isolation else None,
+            "seconds": round(self.seconds, 3),
+            "submission": self.submission,
+            "notes": list(self.notes),
+        }
+
+    def _repr_html_(self) -> str:
+        """A small table for Jupyter; every text is escaped."""
+        e = html.escape
+        colour = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not_attempted": "#9a6700"}
+        head = (
+            f"<p><b>{e(self.exercise)}</b>: <span style='color:{colour[self.status.value]}'>"
+            f"{e(self.status.value.replace('_', ' '))}</span>, {_points(self.score)}/{_points(self.max_score)}</p>"
+        )
+        parts = [head]
+        for text in (self.load_error, self.traceback):
+            if text:
+                parts.append(f"<pre>{e(text)}</pre>")
+        if self.cases:
+            rows = "".join(
+                f"<tr><td>{'&#10003;' if c.passed else '&#10007;'}</td><td>{e(c.name)}</td>"
+                f"<td>{e(c.visibility)}</td><td>{_points(c.score)}/{_points(c.points)}</td>"
+                f"<td style='text-align:left'>{e(c.message)}</td></tr>"
+                for c in self.cases
+            )
+            parts.append(
+                "<table><thead><tr><th></th><th>case</th><th>visibility</th><th>score</th>"
+                f"<th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        for advice in self.advice:
+            parts.append(f"<p>&#128161; {e(advice)}</p>")
+        for note in self.notes:
+            parts.append(f"<p><i>{e(note)}</i></p>")
+        return "\n".join(parts)
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def trim_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Head and tail of a long output, with the number of characters left out."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters not shown] ...\n{text[-half:]}"
