@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from course.model import Where
+if TYPE_CHECKING:  # model.py costs ~30 ms of dataclass set-up: not for `course --help`
+    from course.model import Where
 
 
 @dataclass(frozen=True)

@@ -1071,6 +1071,22 @@ def _check_course(ctx: Context, lessons: list[m.Lesson], exercises: list[m.Exerc
             ctx.error(exercise.where, f"exercise '{exercise.id}' names unknown section '{exercise.section}'{_suggest(exercise.section, sections)}")
 
 
+def preview_exercise(root: Path, exercise_id: str) -> m.Exercise | None:
+    """One exercise read from its own exercise.yaml, or None when absent or broken.
+
+    No cross-file checks: `course check` uses it to start the sandbox child before the
+    whole course is loaded and validated (which then happens as usual).
+    """
+    root = Path(root).resolve()
+    path = root / "exercises" / exercise_id / EXERCISE_FILE
+    if not ID_PATTERN.match(exercise_id) or not path.is_file():
+        return None
+    ctx = Context(root)
+    _, edition = _manifest(ctx, root)
+    exercise = _exercise(ctx, path, edition)
+    return exercise if exercise is not None and not ctx.diagnostics else None
+
+
 def validate_course(root: Path) -> list[Diagnostic]:
     """Every content problem of the course at `root`, in file order."""
     _, diagnostics = _read_course(root)

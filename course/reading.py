@@ -115,6 +115,26 @@ def render_markdown(text: str, width: int, style: Style) -> list[str]:
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
+        after_blank = index == 0 or not lines[index - 1].strip()
+        if stripped.startswith("```") or (after_blank and line.startswith("    ") and stripped):
+            # a code block (fenced, or indented by 4 after a blank line): shown verbatim
+            flush()
+            fenced = stripped.startswith("```")
+            index += 1 if fenced else 0
+            code = []
+            while index < len(lines):
+                current = lines[index]
+                if fenced and current.strip().startswith("```"):
+                    index += 1
+                    break
+                if not fenced and current.strip() and not current.startswith("    "):
+                    break
+                code.append(current if fenced else current[4:])
+                index += 1
+            while code and not code[-1].strip():
+                code.pop()
+            out += [("    " + style(c, fg="green")) if c.strip() else "" for c in code] + [""]
+            continue
         if not stripped:
             flush()
         elif stripped.startswith("#"):

@@ -78,39 +78,10 @@ def start(state, exercise_id: str, directory: str, force: bool) -> None:
 
 
 def render_instructions(text: str, width: int, style) -> list[str]:
-    """Markdown through reading.render_markdown, with indented code blocks kept verbatim.
-
-    render_markdown joins an indented block (the examples in instructions) into a
-    paragraph; here such blocks (4+ spaces after a blank line) are cut out first.
-    """
+    """An exercise's Markdown instructions, code examples kept verbatim."""
     from course.reading import render_markdown
 
-    out: list[str] = []
-    prose: list[str] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        after_blank = index == 0 or not lines[index - 1].strip()
-        if after_blank and line.startswith("    ") and line.strip():
-            code = []
-            while index < len(lines) and (lines[index].startswith("    ") or not lines[index].strip()):
-                code.append(lines[index])
-                index += 1
-            while code and not code[-1].strip():
-                code.pop()
-            if prose:
-                out += render_markdown("\n".join(prose), width, style) + [""]
-                prose = []
-            out += [style(c, fg="green") if c.strip() else "" for c in code] + [""]
-            continue
-        prose.append(line)
-        index += 1
-    if prose:
-        out += render_markdown("\n".join(prose), width, style)
-    while out and not out[-1]:
-        out.pop()
-    return out
+    return render_markdown(text, width, style)
 
 
 def write_starter(exercise, directory: Path, *, force: bool = False) -> Path:

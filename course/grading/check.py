@@ -19,7 +19,7 @@ import time
 import tokenize
 from typing import TYPE_CHECKING, Any
 
-from course.errors import CourseError
+from course.errors import ContentError, CourseError
 from course.grading.results import CaseResult, CheckResult, Isolation, Status, trim_output
 from course.model import Course, Exercise
 
@@ -91,19 +91,13 @@ def start_early(root, exercise_id: str, source: str, *, filename: str, strict: b
 
 
 def _preview_exercise(root, exercise_id: str) -> Exercise | None:
-    """The exercise from its own exercise.yaml only (the loader's per-file reader), or None."""
-    from course import loader
+    """The exercise from its own exercise.yaml only, or None (then the normal path runs)."""
+    from course.loader import preview_exercise
 
-    path = root / "exercises" / exercise_id / loader.EXERCISE_FILE
-    if not loader.ID_PATTERN.match(exercise_id) or not path.is_file():
-        return None
     try:
-        ctx = loader.Context(root.resolve())
-        _, edition = loader._manifest(ctx, ctx.root)
-        exercise = loader._exercise(ctx, path.resolve(), edition)
-    except Exception:  # the loader's internals moved, or the file is broken: take the normal path
+        return preview_exercise(root, exercise_id)
+    except ContentError:
         return None
-    return exercise if exercise is not None and not ctx.diagnostics else None
 
 
 # --------------------------------------------------------------------------- not attempted

@@ -42,8 +42,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from course.grading.protocol import (
     ARRAY_KINDS,
     MAX_CHILD_HEADER_BYTES,
@@ -171,8 +169,16 @@ def child_program() -> str:
 
 
 def _numpy_site() -> str:
-    """The folder holding numpy: the child runs with -S, so it is added by hand."""
-    return str(Path(np.__file__).resolve().parent.parent)
+    """The folder holding numpy: the child runs with -S, so it is added by hand.
+
+    Found without importing numpy, so the child can start before the parent pays for it.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or spec.origin is None:
+        raise SandboxError("numpy is not installed: the sandbox needs it")
+    return str(Path(spec.origin).resolve().parent.parent)
 
 
 def _child_env(home: str, token: str | None) -> dict[str, str]:
@@ -238,12 +244,63 @@ def _normalize_paths(paths: Sequence[os.PathLike | str]) -> tuple[str, ...]:
 
 
 def _probe() -> _Probe:
-    """Can this process give children namespaces? Tried for real, once per process."""
+    """Can this process give children namespaces? Tried for real, once per boot.
+
+    The answer is kept in memory for the process and, when namespaces work, in a small
+    file keyed by the boot, the user and the Python and unshare programs, so that each
+    `course check` does not pay ~50 ms to find out again. A jail that fails later anyway
+    falls back at run time and forgets the file.
+    """
     global _probe_cache
     with _probe_lock:
         if _probe_cache is None:
-            _probe_cache = _run_probe()
+            if os.environ.get(NAMESPACES_ENV, "").strip() == "0":
+                _probe_cache = _Probe(None, f"namespaces are turned off ({NAMESPACES_ENV}=0)")
+            else:
+                _probe_cache = _read_probe_file() or _run_probe()
+                if _probe_cache.mode is not None:
+                    _write_probe_file(_probe_cache)
         return _probe_cache
+
+
+def _probe_file() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "llm-course" / f"sandbox-probe-{os.geteuid()}.json"
+
+
+def _probe_key() -> str:
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""  # no boot id: never trust a stored answer
+    return f"{boot}|{sys.executable}|{_find_unshare()}"
+
+
+def _read_probe_file() -> "_Probe | None":
+    key = _probe_key()
+    if not key:
+        return None
+    try:
+        stored = json.loads(_probe_file().read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(stored, dict) and stored.get("key") == key and stored.get("mode") in ("root", "userns"):
+        return _Probe(stored["mode"], "")
+    return None
+
+
+def _write_probe_file(probe: "_Probe") -> None:
+    key = _probe_key()
+    if not key:
+        return
+    path = _probe_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"key": key, "mode": probe.mode}))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a cache only: without it the next process probes again
 
 
 def _forget_namespaces(reason: str) -> None:
@@ -251,6 +308,10 @@ def _forget_namespaces(reason: str) -> None:
     global _probe_cache
     with _probe_lock:
         _probe_cache = _Probe(None, reason)
+    try:
+        _probe_file().unlink()
+    except OSError:
+        pass
 
 
 def _run_probe() -> _Probe:
@@ -388,6 +449,8 @@ def _load_config(source: str, filename: str, function: str, limits: Limits, mode
 
 def _encode_value(value: object, arrays: list[np.ndarray]) -> dict:
     """One argument as JSON, its arrays appended to `arrays` (see _child.decode_value)."""
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in ARRAY_KINDS or value.dtype.fields is not None:
             raise TypeError(f"cannot send an array of dtype {value.dtype} to the sandbox")
