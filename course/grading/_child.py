@@ -476,7 +476,7 @@ def run_call(fn, header: dict, arrays: list, budget: Budget, filename: str):
     args = [decode_value(v, arrays) for v in header["args"]]
     kwargs = {k: decode_value(v, arrays) for k, v in header["kwargs"].items()}
     reply = {"type": "result", "index": header["index"], "status": "ok", "error": None,
-             "value": None, "args_after": [None] * len(args)}
+             "value": None, "args_after": [None] * len(args), "kwargs_after": {}}
     out = []
     try:
         value = fn(*args, **kwargs)
@@ -498,6 +498,12 @@ def run_call(fn, header: dict, arrays: list, budget: Budget, filename: str):
             after = contiguous(arg)
             if budget.take(after.nbytes):
                 reply["args_after"][position] = len(out)
+                out.append(after)
+    for name, arg in kwargs.items():
+        if isinstance(arg, np.ndarray) and arg.dtype.kind in ARRAY_KINDS:
+            after = contiguous(arg)
+            if budget.take(after.nbytes):
+                reply["kwargs_after"][name] = len(out)
                 out.append(after)
     return reply, out
 

@@ -9,6 +9,11 @@ come here. The order of work is chosen for speed and for the trust boundary:
  3. one call per case (plus one per shift_invariant case, on the first argument + 10);
  4. every comparison happens here, in the parent (course.grading.compare);
  5. known-mistake outputs are computed only when something failed, to name it.
+
+With a `details` collector (course.grading.details; only when pictures are asked for)
+the parent also keeps the public cases' arrays, and after grading sends a few probe
+calls for the failing public cases through a second sandbox run: grades never depend
+on it, and without a collector nothing of this happens.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from course.grading.results import CaseResult, CheckResult, Isolation, Status, t
 from course.model import Course, Exercise
 
 if TYPE_CHECKING:  # pragma: no cover
+    from course.grading.details import CheckDetails
     from course.progress.store import ProgressStore
 
 STORE_STATUS = {  # results.Status -> the progress store's vocabulary
@@ -47,6 +53,7 @@ def check_exercise(
     strict: bool = False,
     progress: "ProgressStore | None" = None,
     session=None,
+    details: "CheckDetails | None" = None,
 ) -> CheckResult:
     """Grade `source` (the text of the student's file) against every case of `exercise`.
 
@@ -56,6 +63,8 @@ def check_exercise(
     to the result instead of losing the grade.
     session: a sandbox session already started on this source (see `start_early`);
     it is used and closed here.
+    details: an empty CheckDetails to fill with the public cases' inputs, expected and
+    actual outputs and, for failing public cases, probe outcomes (for the pictures).
     """
     started = time.monotonic()
     try:
@@ -63,10 +72,15 @@ def check_exercise(
             message = f"not attempted: {filename} is still the starter code"
             result = _not_attempted(exercise, filename, message, None, started)
         else:
-            result = _run_and_compare(course, exercise, source, filename, strict, started, session)
+            result = _run_and_compare(course, exercise, source, filename, strict, started, session, details)
     finally:
         if session is not None:
             session.close()
+    if details is not None:
+        details.exercise, details.course = exercise.id, course
+        details.hidden = tuple(c.name for c in exercise.cases if c.visibility == "hidden")
+        if result.status is Status.FAILED:
+            _run_probes(course, exercise, source, filename, strict, details)
     if progress is not None:
         result = _record(progress, result, source)
     return result
@@ -194,7 +208,7 @@ def _start_session(exercise: Exercise, source: str, filename: str, strict: bool,
         raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
 
 
-def _run_and_compare(course, exercise, source, filename, strict, started, session=None) -> CheckResult:
+def _run_and_compare(course, exercise, source, filename, strict, started, session=None, details=None) -> CheckResult:
     from course.grading import sandbox
 
     if session is None:
@@ -217,10 +231,10 @@ def _run_and_compare(course, exercise, source, filename, strict, started, sessio
             raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
         except sandbox.SandboxError as error:
             raise CourseError(f"the grader could not run the submission: {error}") from None
-    return _judge(course, exercise, filename, arguments, expected, run, shift_index, started)
+    return _judge(course, exercise, filename, arguments, expected, run, shift_index, started, details)
 
 
-def _judge(course, exercise, filename, arguments, expected, run, shift_index, started) -> CheckResult:
+def _judge(course, exercise, filename, arguments, expected, run, shift_index, started, details=None) -> CheckResult:
     from course.grading import compare
 
     isolation = Isolation(run.isolation.namespaces, run.isolation.detail)
@@ -273,6 +287,8 @@ def _judge(course, exercise, filename, arguments, expected, run, shift_index, st
             case.name, case.visibility, case.points, score, verdict.passed, verdict.check, message, mistake,
             descriptions[mistake].message if mistake else "",
         ))
+    if details is not None:
+        _keep_details(details, exercise, arguments, expected, student, results)
     if run.termination.value != "completed":
         notes.append(f"sandbox: {run.termination_detail}")
     if hidden_ran and (run.stdout or run.stderr):
@@ -294,6 +310,42 @@ def _judge(course, exercise, filename, arguments, expected, run, shift_index, st
         submission=filename,
         notes=tuple(notes),
     )
+
+
+def _keep_details(details, exercise, arguments, expected, student, results) -> None:
+    """The public cases' arrays for the pictures; hidden cases leave nothing but their names."""
+    from course.grading.details import CaseDetails
+
+    for case, result in zip(exercise.cases, results):
+        if case.visibility != "public":
+            continue
+        args, kwargs = arguments[case.name]
+        verdict, got = student[case.name]
+        details.cases[case.name] = CaseDetails(
+            case.name, args, kwargs, expected[case.name], got, verdict.passed, verdict.check, result.message,
+            result.mistake,
+        )
+
+
+def _run_probes(course, exercise, source, filename, strict, details) -> None:
+    """Probe calls for the failing public cases, in a second sandbox run (grades never depend on it)."""
+    from course.grading import compare, sandbox
+    from course.grading.details import probe_arguments
+
+    plan = []  # (case details, probe kind, args, kwargs)
+    for case in details.failing():
+        for kind, calls in probe_arguments(exercise, case).items():
+            plan += [(case, kind, args, kwargs) for args, kwargs in calls]
+    if not plan:
+        return
+    try:
+        session = _start_session(exercise, source, filename, strict, hidden_paths(course))
+        run = session.run([sandbox.Call(args, kwargs) for _, _, args, kwargs in plan])
+    except (SandboxRefused, sandbox.SandboxUnavailable, sandbox.SandboxError) as error:
+        details.notes.append(f"the extra calls for the pictures could not run: {error}")
+        return
+    for (case, kind, args, kwargs), outcome in zip(plan, run.outcomes):
+        case.probes.setdefault(kind, []).append((args, kwargs, compare.observed(outcome)))
 
 
 def _name_mistakes(course, exercise, failed, arguments, expected, student, names) -> dict[str, str]:

@@ -23,7 +23,7 @@ allclose within the case's tolerance) is named after that mistake (`name_mistake
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -43,13 +43,15 @@ class Observed:
 
     Built from the sandbox's CallOutcome for a submission, or in-process for a known
     mistake (course.grading.expected). `args_after` holds each positional argument
-    after the call (None where it was not an array).
+    after the call (None where it was not an array); `kwargs_after` the keyword array
+    arguments after the call, by name.
     """
 
     status: str  # ok | raised | bad_return | not_run
     value: np.ndarray | None = None
     error: str = ""
     args_after: tuple = ()
+    kwargs_after: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def observed(outcome: Any) -> Observed:
         value=getattr(outcome, "value", None),
         error=getattr(outcome, "error", "") or "",
         args_after=tuple(getattr(outcome, "args_after", ()) or ()),
+        kwargs_after=dict(getattr(outcome, "kwargs_after", {}) or {}),
     )
 
 
@@ -135,7 +138,14 @@ def compare_case(
         if verdict is not None:
             return verdict
     if "inputs_unchanged" in case.checks:
-        verdict = _inputs_unchanged(args, got.args_after, hidden, arg_names)
+        # keyword arrays (e.g. a mask) are inputs too: checked after the positional ones
+        names = list(arg_names[: len(args)]) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
+        verdict = _inputs_unchanged(
+            tuple(args) + tuple(kwargs.values()),
+            tuple(got.args_after) + tuple(got.kwargs_after.get(name) for name in kwargs),
+            hidden,
+            names + list(kwargs),
+        )
         if verdict is not None:
             return verdict
     return PASSED

@@ -161,13 +161,14 @@ def run_trusted(fn: Callable, args: tuple, kwargs: dict) -> Observed:
     except Exception as error:
         return Observed(RAISED, None, f"{type(error).__name__}: {error}")
     after = tuple(np.array(a) if isinstance(a, np.ndarray) else None for a in args)
+    named = {k: np.array(v) for k, v in kwargs.items() if isinstance(v, np.ndarray)}
     try:
         array = np.asarray(value)
     except Exception as error:
-        return Observed(BAD_RETURN, None, f"returned {type(value).__name__} ({error})", after)
+        return Observed(BAD_RETURN, None, f"returned {type(value).__name__} ({error})", after, named)
     if array.dtype.kind not in "biufc":
-        return Observed(BAD_RETURN, None, f"returned {type(value).__name__}", after)
-    return Observed(OK, array, "", after)
+        return Observed(BAD_RETURN, None, f"returned {type(value).__name__}", after, named)
+    return Observed(OK, array, "", after, named)
 
 
 # --------------------------------------------------------------------------- stored vectors

@@ -109,6 +109,8 @@ class CallOutcome:
     value: np.ndarray | None
     error: str | None
     args_after: tuple[np.ndarray | None, ...]
+    # keyword array arguments after the call (e.g. a mask), by name; absent when not arrays
+    kwargs_after: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 class Termination(enum.Enum):
@@ -566,10 +568,14 @@ class _Progress:
         if not isinstance(slots, list) or len(slots) != n_args:
             raise ProtocolError("'args_after' does not match the call's arguments")
         args_after = tuple(_slot(arrays, s, allow_none=True) for s in slots)
+        named = header.get("kwargs_after", {})
+        if not isinstance(named, dict) or not set(named) <= set(self.calls[index].kwargs):
+            raise ProtocolError("'kwargs_after' does not match the call's keyword arguments")
+        kwargs_after = {str(k): _slot(arrays, s) for k, s in named.items()}
         if status == "ok":
             if header.get("error") is not None:
                 raise ProtocolError("an 'ok' result with an error")
-            return CallOutcome(CallStatus.OK, _slot(arrays, header.get("value")), None, args_after)
+            return CallOutcome(CallStatus.OK, _slot(arrays, header.get("value")), None, args_after, kwargs_after)
         if status in ("raised", "bad_return"):
             if header.get("value") is not None:
                 raise ProtocolError(f"a {status!r} result with a value")
@@ -577,7 +583,7 @@ class _Progress:
             if status == "raised" and error.startswith("MemoryError"):
                 self.memory_error = True
             call_status = CallStatus.RAISED if status == "raised" else CallStatus.BAD_RETURN
-            return CallOutcome(call_status, None, error, args_after)
+            return CallOutcome(call_status, None, error, args_after, kwargs_after)
         raise ProtocolError(f"unknown result status {status!r}")
 
 
