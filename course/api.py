@@ -5,6 +5,9 @@
     result = course.check("softmax", my_softmax)       # a function defined in the notebook
     result                                             # a table in Jupyter
 
+With `plots=DIR` the feedback pictures of the failing public cases are drawn into DIR;
+with `html=FILE` a self-contained HTML report (pictures embedded) is written.
+
 A function is graded in the same sandbox as a file: its source is sent, never the
 function object. The module sent holds the imports and helper functions the
 function uses from its globals (so a notebook's `np` and a `softmax` it calls from
@@ -16,17 +19,31 @@ import inspect
 import textwrap
 import types
 from pathlib import Path
-from typing import Callable, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 from course.errors import UsageError
 from course.grading.results import CheckResult
 
+if TYPE_CHECKING:  # pragma: no cover
+    from course.grading.details import CheckDetails
+    from course.model import Exercise
+
 Submission = Union[str, Path, Callable]
 
 
-def check(exercise_id: str, path_or_function: Submission, *, course_dir: str | None = None, strict: bool = False) -> CheckResult:
+def check(
+    exercise_id: str,
+    path_or_function: Submission,
+    *,
+    course_dir: str | None = None,
+    strict: bool = False,
+    plots: str | Path | None = None,
+    html: str | Path | None = None,
+) -> CheckResult:
     """Grade a file or a function against an exercise, as `course check` does.
 
+    plots: a folder for the feedback pictures of the failing public cases.
+    html: a file for the one-page HTML report (pictures embedded).
     Raises CourseError (UsageError) for an unknown exercise, a missing file, or a
     function whose source cannot be found (a lambda, a builtin, ...).
     """
@@ -44,12 +61,63 @@ def check(exercise_id: str, path_or_function: Submission, *, course_dir: str | N
     else:
         path = Path(path_or_function)
         source, filename = read_submission(path), str(path)
+    details = new_details() if plots is not None or html is not None else None
     store = open_progress()
     try:
-        return check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store)
+        result = check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store,
+                                details=details)
     finally:
         if store is not None:
             store.close()
+    if details is not None:
+        write_feedback(result, exercise, details, plots=plots, html=html)
+    return result
+
+
+def new_details() -> "CheckDetails":
+    """An empty collector for check_exercise(details=...): ask for it only when pictures are wanted."""
+    from course.grading.details import CheckDetails
+
+    return CheckDetails()
+
+
+def write_feedback(
+    result: CheckResult,
+    exercise: "Exercise",
+    details: "CheckDetails",
+    *,
+    plots: str | Path | None = None,
+    html: str | Path | None = None,
+    title: str | None = None,
+    student: str | None = None,
+) -> list[Path]:
+    """The pictures (into `plots`) and the HTML page (`html`) of one check; the files written.
+
+    Pictures of an earlier check of the same exercise in `plots` are removed first, so
+    the folder shows this check only. With `html` but no `plots`, the pictures are drawn
+    in a temporary folder and only embedded.
+    """
+    import tempfile
+    from dataclasses import replace
+
+    from course.plots.feedback import feedback_plots, remove_old_plots
+    from course.reports.html import write_page
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="course-plots-") as scratch:
+        folder = Path(plots) if plots is not None else Path(scratch)
+        if plots is not None:
+            remove_old_plots(exercise, folder)
+        pictures = feedback_plots(exercise, details, folder)
+        if plots is not None:
+            written += pictures
+        if html is not None:
+            page_result = replace(result, notes=result.notes + tuple(details.notes))
+            written.append(write_page(
+                html, [page_result], title=title or f"course check {exercise.id}",
+                plots={exercise.id: pictures}, student=student,
+            ))
+    return written
 
 
 def read_submission(path: Path) -> str:

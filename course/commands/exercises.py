@@ -170,13 +170,19 @@ def hint(state, exercise_id: str) -> None:
               help="Write the report to FILE (stdout gets a one-line summary).")
 @click.option("--strict", is_flag=True, help="Refuse to grade (exit 2) when the submission cannot be fully isolated.")
 @click.option("--watch", is_flag=True, help="Check again each time FILE is saved (polls; Ctrl-C to stop).")
+@click.option("--plots", "plots", metavar="DIR", type=click.Path(file_okay=False),
+              help="Draw feedback pictures of the failing public cases into DIR (PNG).")
+@click.option("--html", "html", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report (results, messages, pictures) to FILE.")
 @pass_state
-def check(state, exercise_id: str, file: str | None, fmt: str, output: str | None, strict: bool, watch: bool) -> None:
+def check(state, exercise_id: str, file: str | None, fmt: str, output: str | None, strict: bool, watch: bool,
+          plots: str | None, html: str | None) -> None:
     """Check FILE (default: the file `course start` wrote) against EXERCISE's cases.
 
     Exit code 0 when every case passed, 1 when something failed (or the exercise is
     not attempted yet), 2 for a missing file, an unknown exercise or --strict refusing.
     """
+    _check_targets(plots, html)
     from course.api import read_submission
     from course.grading.check import start_early
 
@@ -192,7 +198,8 @@ def check(state, exercise_id: str, file: str | None, fmt: str, output: str | Non
     try:
         course = state.course()
         exercise = find_exercise(course, exercise_id)
-        options = dict(fmt=fmt, output=output, strict=strict, color=use_color() and fmt == "text" and not output)
+        options = dict(fmt=fmt, output=output, strict=strict, color=use_color() and fmt == "text" and not output,
+                       plots=plots, html=html)
         store = _open_store_or_warn()
         if watch:
             passed = _watch(course, exercise, path, store, options, session, source)
@@ -236,16 +243,20 @@ def _open_store_or_warn():
 
 
 def _check_once(course, exercise, path: Path, store, options: dict, session=None, source=None):
-    from course.api import read_submission
+    from course.api import new_details, read_submission
     from course.grading.check import check_exercise
 
     if source is None:
         source = read_submission(path)
+    wanted = options.get("plots") is not None or options.get("html") is not None
+    details = new_details() if wanted else None
     result = check_exercise(
-        course, exercise, source, filename=str(path), strict=options["strict"], progress=store, session=session
+        course, exercise, source, filename=str(path), strict=options["strict"], progress=store, session=session,
+        details=details,
     )
     _emit(result, options)
-    write_extras(result, exercise)
+    write_extras(result, exercise, details=details, plots=options.get("plots"), html=options.get("html"),
+                 to_stderr=options["fmt"] != "text" or bool(options["output"]))
     return result
 
 
@@ -268,13 +279,47 @@ def _emit(result, options: dict) -> None:
             click.echo(f"note: {note}", err=True)
 
 
-def write_extras(result, exercise, *, plots: str | None = None, html: str | None = None) -> None:
-    """Hook for feedback pictures: `--plots DIR` and `--html FILE` will be handled here.
+def _check_targets(plots: str | None, html: str | None) -> None:
+    """--plots DIR and --html FILE must be writable places: say so before grading, not after."""
+    if plots is not None:
+        try:
+            Path(plots).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"cannot create the folder {plots} for --plots: {error.strerror}") from None
+    if html is not None:
+        parent = Path(html).parent
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {html}: the folder {parent} does not exist")
 
-    Not implemented yet (the pictures part adds them): the options are not offered, so
-    this is a no-op that receives every result of `course check`, watched or not.
+
+def write_extras(result, exercise, *, details=None, plots: str | None = None, html: str | None = None,
+                 to_stderr: bool = False) -> None:
+    """`--plots DIR` and `--html FILE`: the pictures and the HTML page of every check, watched or not.
+
+    The grade is already out; a picture that fails becomes a warning, never a lost grade.
     """
-    return None
+    if details is None or (plots is None and html is None):
+        return
+    from course.api import write_feedback
+
+    try:
+        written = write_feedback(result, exercise, details, plots=plots, html=html)
+    except OSError as error:
+        raise UsageError(f"cannot write the pictures or the report: {error}") from None
+    except Exception as error:  # drawing is an extra: report it and keep the grade's exit code
+        click.echo(f"warning: pictures not drawn: {type(error).__name__}: {error}", err=True)
+        return
+    pictures = [path for path in written if html is None or path != Path(html)]
+    if plots is not None:
+        if pictures:
+            summary = f"Pictures: {len(pictures)} file{'s' if len(pictures) != 1 else ''} in {plots}"
+        else:
+            summary = f"Pictures: none ({'every case passed' if result.passed else 'no failing public case to picture'})"
+        click.echo(summary, err=to_stderr)
+    for note in details.notes:
+        click.echo(f"note: {note}", err=True)
+    if html is not None:
+        click.echo(f"HTML report: {html}", err=to_stderr)
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

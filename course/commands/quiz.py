@@ -152,13 +152,24 @@ def review(state: common.State, max_n: int, seed: int | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--reset", is_flag=True, help="Delete all progress (asks first).")
 @click.option("--yes", is_flag=True, help="With --reset: do not ask.")
+@click.option("--plot", "plot", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also draw quiz scores over attempts and exercise status into FILE (.png or .svg).")
 @common.pass_state
-def progress(state: common.State, fmt: str, reset: bool, yes: bool) -> None:
+def progress(state: common.State, fmt: str, reset: bool, yes: bool, plot: str | None) -> None:
     """Quiz scores per lesson, exercise status and hints, questions due for review."""
     from course.progress.store import StoreError, default_path, open_store, remove_store
 
     if yes and not reset:
         raise UsageError("--yes goes with --reset")
+    if plot is not None:
+        from pathlib import Path
+
+        if reset:
+            raise UsageError("--plot and --reset cannot be used together")
+        if Path(plot).suffix.lower() not in (".png", ".svg"):
+            raise UsageError(f"--plot FILE must end in .png or .svg, not {plot!r}")
+        if not Path(plot).parent.is_dir():
+            raise UsageError(f"cannot write {plot}: the folder {Path(plot).parent} does not exist")
     if reset:
         path = default_path()
         if not yes:
@@ -177,10 +188,18 @@ def progress(state: common.State, fmt: str, reset: bool, yes: bool) -> None:
     course = state.course()
     with open_store() as store:
         data = store.summary(course)
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        click.echo(_progress_text(data))
+        if fmt == "json":
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            click.echo(_progress_text(data))
+        if plot is not None:
+            from course.plots.progress import progress_chart
+
+            try:
+                progress_chart(store, course, plot)
+            except OSError as error:
+                raise UsageError(f"cannot write {plot}: {error.strerror}") from None
+            click.echo(f"Chart: {plot}", err=fmt == "json")
 
 
 def _fraction(entry: dict | None) -> str:

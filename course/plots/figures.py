@@ -96,15 +96,21 @@ def sources_line(lesson: m.Lesson, figure: m.Figure) -> str:
 # --------------------------------------------------------------------------- charts
 
 
-def draw_chart(figure: m.ChartFigure, stem: Path, *, footnote: str = "") -> list[Path]:
-    """A line or scatter chart: log axes as declared, every point labelled, estimates hollow."""
+def draw_chart(figure: m.ChartFigure, stem: Path, *, footnote: str = "", extra=None, title: str = "",
+               svg: bool = True) -> list[Path]:
+    """A line or scatter chart: log axes as declared, every point labelled, estimates hollow.
+
+    `extra(ax) -> [(handle, name), ...]` draws more on the chart (the feedback plots put a
+    student's numbers on a lesson chart) and returns legend entries for what it drew;
+    `title` replaces the figure's own title.
+    """
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     from course.plots import style
 
     with style.themed():
-        fig, ax = style.new_axes(display_title(figure), figure.x.label, figure.y.label)
+        fig, ax = style.new_axes(title or display_title(figure), figure.x.label, figure.y.label)
         for axis, spec in ((ax.xaxis, figure.x), (ax.yaxis, figure.y)):
             if spec.scale == "log":
                 (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
@@ -147,12 +153,15 @@ def draw_chart(figure: m.ChartFigure, stem: Path, *, footnote: str = "") -> list
         if any(p.estimate for s in figure.series for p in s.points):
             handles.append(Line2D([], [], linestyle="", marker="o", markerfacecolor="white", markeredgecolor="#444444"))
             names.append("hollow: estimate, not a published figure")
+        for handle, name in extra(ax) if extra is not None else ():
+            handles.append(handle)
+            names.append(name)
         ax.margins(x=0.06, y=0.1)
         style.finish(fig, footnote)
         _fit_labels(fig, ax, labels)
         if handles:
             _legend_where_best(fig, ax, handles, names)
-        return style.save(fig, stem, svg=True)
+        return style.save(fig, stem, svg=svg)
 
 
 def _point_label(ax, text: str, x: float, y: float, *, above: bool, offset=None, leader: bool = False):

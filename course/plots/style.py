@@ -33,6 +33,13 @@ SERIES_COLOURS = tuple(
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 # Sequential map for heatmaps: cividis is built to read the same with colour-vision deficiencies.
 SEQUENTIAL_CMAP = "cividis"
+# Diverging map for signed differences ("yours - expected"): Okabe-Ito blue, white, vermillion.
+DIVERGING_COLOURS = (OKABE_ITO["blue"], "#FFFFFF", OKABE_ITO["vermillion"])
+# Roles that every feedback picture uses the same way.
+EXPECTED_COLOUR = OKABE_ITO["blue"]
+YOURS_COLOUR = OKABE_ITO["vermillion"]
+NEUTRAL_COLOUR = "#DDDDDD"  # False cells, empty bars
+MASKED_HATCH = "///"  # cells a mask blocks
 
 DPI = 100
 FIGSIZE = (6.4, 4.0)  # inches: 640 x 400 px at DPI
@@ -107,6 +114,33 @@ def new_axes(
     return fig, ax
 
 
+def new_panels(
+    title: str, panels: int, figsize: tuple[float, float], *, rows: int = 1, title_width: int = 100, **subplots
+):
+    """A figure of `rows` x `panels` axes under one title; each panel gets its own labels (`label`)."""
+    if not title.strip():
+        raise ValueError("a figure needs a title")
+    fig, axes = pyplot().subplots(rows, panels, figsize=figsize, dpi=DPI, squeeze=False, **subplots)
+    fig.suptitle(wrap(title, title_width), fontsize=11, fontweight="bold")
+    return fig, [ax for row in axes for ax in row]
+
+
+def label(ax, title: str, xlabel: str, ylabel: str) -> None:
+    """Title and both axis labels of one panel: none may be empty."""
+    if not (title.strip() and xlabel.strip() and ylabel.strip()):
+        raise ValueError("a panel needs a title and both axis labels")
+    ax.set_title(title, fontsize=9.5, fontweight="bold")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
+
+def diverging_cmap():
+    """The colour map for signed differences, centred on white."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("course_diverging", DIVERGING_COLOURS)
+
+
 def wrap(text: str, width: int) -> str:
     """`text` in lines of at most `width` characters, balanced (no one-word last line)."""
     lines = textwrap.wrap(text, width, break_on_hyphens=False)
@@ -120,16 +154,42 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def finish(fig, footnote: str = "") -> None:
-    """Lay the figure out, with `footnote` (e.g. the sources) in small type along the bottom."""
+def finish(fig, footnote: str = "", *, legend_handles=None) -> None:
+    """Lay the figure out, with `footnote` (e.g. the sources) in small type along the bottom.
+
+    `legend_handles` become one legend row along the bottom, above the footnote (a key
+    shared by several panels).
+    """
     bottom = 0.0
+    height_points = fig.get_figheight() * 72
     if footnote:
-        text = wrap(footnote, FOOTNOTE_WIDTH)
+        width = max(FOOTNOTE_WIDTH, int(FOOTNOTE_WIDTH * fig.get_figwidth() / FIGSIZE[0]))  # wide figures: longer lines
+        text = wrap(footnote, width)
         fig.text(0.01, 0.01, text, fontsize=FOOTNOTE_SIZE, color="#444444", ha="left", va="bottom")
         lines = text.count("\n") + 1
-        height_points = fig.get_figheight() * 72
         bottom = (lines * FOOTNOTE_SIZE * 1.35 + 6) / height_points
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+    if legend_handles:
+        fig.legend(handles=legend_handles, loc="lower center", ncol=len(legend_handles), fontsize=8,
+                   bbox_to_anchor=(0.5, bottom), frameon=False)
+        bottom += 24 / height_points
+    # tight_layout leaves room for a figure title itself; panels of fixed aspect (square cells)
+    # move their labels during the first pass, so such figures get a second one.
+    passes = 2 if len(fig.axes) > 1 and any(ax.get_aspect() != "auto" for ax in fig.axes) else 1
+    for _ in range(passes):
+        fig.tight_layout(rect=(0, bottom, 1, 1))
+
+
+def save_file(fig, path: str | Path) -> Path:
+    """Write exactly `path` (PNG, or SVG when it ends in .svg), close the figure, return the path."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".svg":
+            fig.savefig(path, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None})
+        else:
+            fig.savefig(path, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.1)
+    finally:
+        pyplot().close(fig)
+    return path
 
 
 def save(fig, path: str | Path, *, svg: bool = False) -> list[Path]:

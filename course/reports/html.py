@@ -1,0 +1,256 @@
+"""`--html FILE`: check results as one self-contained HTML page, feedback pictures inside.
+
+One file a student can open offline, mail, or find in a CI artifact: inline CSS, the
+pictures embedded as base64 `data:` URIs, no scripts, no external assets. The markup
+is XHTML-style (every element closed, attributes quoted, all text escaped, no named
+entities), so it is well-formed XML as well as HTML, which the tests check.
+
+Like every renderer here it only lays out what the CheckResult records hold. Hidden
+cases show their name and the kind of check that failed (their messages already say
+no more) and never a picture: "hidden case: no plot".
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from course.grading.results import CheckResult, Status
+from course.reports import Results, as_list
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what _printable leaves that XML 1.0 forbids
+
+STATUS_WORDS = {
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.ERROR: "error",
+    Status.NOT_ATTEMPTED: "not attempted",
+}
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 70em;
+       padding: 0 1em; color: #1f2328; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
+table { border-collapse: collapse; width: 100%; margin: 0.6em 0; }
+th, td { border: 1px solid #d0d7de; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; }
+td.mark { text-align: center; font-weight: bold; width: 2em; }
+tr.passed td.mark { color: #1a7f37; }
+tr.failed td.mark { color: #cf222e; }
+pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
+      margin: 0.3em 0; font-size: 0.9em; }
+td pre { background: none; padding: 0; margin: 0; }
+.status { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.8em; font-size: 0.85em; color: #ffffff; }
+.status.passed { background: #1a7f37; }
+.status.failed, .status.error { background: #cf222e; }
+.status.not_attempted { background: #9a6700; }
+.advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.4em 0.8em; margin: 0.6em 0; }
+.note { color: #57606a; font-style: italic; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
+figcaption { color: #57606a; font-size: 0.9em; }
+"""
+
+
+def render(result_or_results: Results, **options) -> str:
+    """The reports convention (`render(results) -> str`): the page of `render_page`."""
+    return render_page(as_list(result_or_results), **options)
+
+
+def write_page(
+    path: str | Path,
+    results: Sequence[CheckResult],
+    *,
+    title: str = "Check report",
+    plots: Mapping[str, Sequence[Path]] | None = None,
+    student: str | None = None,
+) -> Path:
+    """render_page(...) written to `path` (UTF-8; the folder is created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_page(results, title=title, plots=plots, student=student), encoding="utf-8")
+    return path
+
+
+def render_page(
+    results: Sequence[CheckResult],
+    *,
+    title: str = "Check report",
+    plots: Mapping[str, Sequence[Path]] | None = None,
+    student: str | None = None,
+) -> str:
+    """One self-contained HTML document for `results` (one exercise or a student's several).
+
+    plots: exercise id -> picture files (course.plots.feedback.feedback_plots); their PNGs
+    are embedded. None: the page has no picture section (e.g. batch grading without plots).
+    student: shown under the title (a per-student page of `course grade`).
+    """
+    results = as_list(results)
+    parts = [
+        '<!DOCTYPE html>',
+        '<html lang="en" xmlns="http://www.w3.org/1999/xhtml">',
+        "<head>",
+        '<meta charset="utf-8"/>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+        f"<title>{_e(title)}{_e(f' ({student})') if student else ''}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(title)}</h1>",
+    ]
+    if student:
+        parts.append(f'<p class="student">Student: <b>{_e(student)}</b></p>')
+    if results:
+        score, best = sum(r.score for r in results), sum(r.max_score for r in results)
+        passed = sum(1 for r in results if r.passed)
+        parts.append(f"<p>{passed} of {len(results)} exercise{'s' if len(results) != 1 else ''} passed; "
+                     f"{_points(score)}/{_points(best)} points.</p>")
+    else:
+        parts.append("<p>No results.</p>")
+    for result in results:
+        parts += _exercise(result, None if plots is None else list(plots.get(result.exercise, ())), plots is not None)
+    limited = next((r.isolation for r in results if r.isolation and not r.isolation.namespaces), None)
+    if limited is not None:
+        parts.append(f'<p class="note">Note: isolation {_e(limited.detail)}</p>')
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: bool) -> list[str]:
+    status = result.status
+    where = f' <span class="note">({_e(result.submission)})</span>' if result.submission else ""
+    out = [
+        f'<section id="{_e(_anchor(result.exercise))}">',
+        f'<h2>{_e(result.exercise)} <span class="status {status.value}">{STATUS_WORDS[status]}</span> '
+        f"{_points(result.score)}/{_points(result.max_score)} points{where}</h2>",
+    ]
+    if status is Status.NOT_ATTEMPTED:
+        message = result.cases[0].message if result.cases else "not attempted"
+        out.append(f"<p>{_e(message)}</p>")
+        out.append(f"<p>Write your implementation, then run <code>course check {_e(result.exercise)}</code> again.</p>")
+        out.append("</section>")
+        return out
+    if result.load_error:
+        out.append(f"<p>The file could not be loaded, so no case ran ({len(result.cases)} cases):</p>")
+        out.append(f"<pre>{_e(result.load_error)}</pre>")
+    else:
+        out += _case_table(result)
+    if result.advice:
+        out.append(f"<h3>Known mistake{'s' if len(result.advice) > 1 else ''}</h3>")
+        out += [f'<p class="advice">{_e(advice)}</p>' for advice in result.advice]
+    if result.traceback:
+        head, _, rest = result.traceback.partition("\n")
+        out.append(f"<h3>First error, {_e(head)}</h3>")
+        out.append(f"<pre>{_e(rest)}</pre>")
+    if result.output:
+        out.append("<h3>Your code printed</h3>")
+        out.append(f"<pre>{_e(result.output)}</pre>")
+    for note in result.notes:
+        out.append(f'<p class="note">Note: {_e(note)}</p>')
+    if result.hints and status is not Status.PASSED:
+        numbers = ", ".join(str(n) for n in result.hints)
+        out.append(f"<p>Stuck? <code>course hint {_e(result.exercise)}</code> shows the hints one at a time "
+                   f"(hint{'s' if len(result.hints) > 1 else ''} {numbers} "
+                   f"{'are' if len(result.hints) > 1 else 'is'} about the failed cases).</p>")
+    if with_pictures:
+        out += _pictures(result, pictures or [])
+    out.append("</section>")
+    return out
+
+
+def _case_table(result: CheckResult) -> list[str]:
+    rows = []
+    for case in result.cases:
+        mark = "&#10003;" if case.passed else "&#10007;"
+        hidden = " [hidden]" if case.visibility == "hidden" else ""
+        message = "passed" if case.passed else case.message
+        rows.append(
+            f'<tr class="{"passed" if case.passed else "failed"}"><td class="mark">{mark}</td>'
+            f"<td>{_e(case.name)}{hidden}</td><td>{_points(case.score)}/{_points(case.points)}</td>"
+            f"<td><pre>{_e(message)}</pre></td></tr>"
+        )
+    return [
+        "<table>",
+        "<thead><tr><th></th><th>case</th><th>points</th><th>message</th></tr></thead>",
+        "<tbody>", *rows, "</tbody>",
+        "</table>",
+    ]
+
+
+def _pictures(result: CheckResult, pictures: list[Path]) -> list[str]:
+    from course.plots.feedback import PLOT_KINDS, plot_case
+
+    out = ["<h3>Pictures</h3>"]
+    if result.passed:
+        out.append("<p>All cases passed: nothing to picture.</p>")
+        return out
+    names = [case.name for case in result.cases]
+    by_case: dict[str | None, list[Path]] = {}
+    for path in pictures:
+        by_case.setdefault(plot_case(path, result.exercise, names), []).append(path)
+    drawn = False
+    for case in result.cases:
+        if case.passed:
+            continue
+        if case.visibility == "hidden":
+            out.append(f'<p class="note">{_e(case.name)}: hidden case: no plot.</p>')
+            continue
+        files = by_case.get(case.name, [])
+        if not files:
+            out.append(f'<p class="note">{_e(case.name)}: no picture for this case (see its message).</p>')
+            continue
+        for path in files:
+            out += _figure(path, result.exercise, case.name, PLOT_KINDS)
+            drawn = True
+    for path in by_case.get(None, []):
+        out += _figure(path, result.exercise, None, PLOT_KINDS)
+        drawn = True
+    if not drawn and result.load_error:
+        out.append('<p class="note">The file did not load: no picture.</p>')
+    return out
+
+
+def _figure(path: Path, exercise: str, case: str | None, kinds: Mapping[str, str]) -> list[str]:
+    """One embedded picture; a file that is missing or not a PNG/SVG is named, not embedded."""
+    path = Path(path)
+    stem = path.stem
+    kind = stem[len(f"{exercise}-{case}-"):] if case else stem.rsplit("-", 1)[-1]
+    what = kinds.get(kind, kind.replace("_", " "))
+    caption = f"{case}: {what}" if case else what
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return [f'<p class="note">{_e(caption)}: picture {_e(path.name)} is missing.</p>']
+    if data.startswith(PNG_MAGIC):
+        mime = "image/png"
+    elif path.suffix.lower() == ".svg":
+        mime = "image/svg+xml"
+    else:
+        return [f'<p class="note">{_e(caption)}: {_e(path.name)} is not an image.</p>']
+    uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return [
+        "<figure>",
+        f'<img src="{uri}" alt="{_e(f"{exercise}, {caption}")}"/>',
+        f"<figcaption>{_e(caption)} <span class=\"note\">({_e(path.name)})</span></figcaption>",
+        "</figure>",
+    ]
+
+
+def _e(text: object) -> str:
+    """Escaped text that is also valid XML: no control characters, no lone surrogates."""
+    from course.reports.text import _printable
+
+    return html.escape(_NOT_XML.sub("\ufffd", _printable(str(text))), quote=True)
+
+
+def _anchor(text: str) -> str:
+    return "exercise-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
