@@ -212,19 +212,22 @@ def _fraction(entry: dict | None) -> str:
 
 
 def _progress_text(data: dict) -> str:
-    lines = [f"Progress ({data['path']})", "", f"{'Quizzes':<36}{'best':<13}{'last':<13}attempts"]
-    for lesson in data["lessons"]:
-        name = f"  {lesson['id']}  {lesson['title']}"[:34]
+    """A table per kind, ids in the first column (titles would not fit 80 columns)."""
+    lessons, exercises = data["lessons"], data["exercises"]
+    width = max([len(x["id"]) for x in lessons + exercises] + [9]) + 4
+    lines = [f"Progress ({data['path']})", "", f"{'Quizzes':<{width}}{'best':<14}{'last':<14}attempts"]
+    for lesson in lessons:
+        name = f"  {lesson['id']}"
         if not lesson["has_quiz"]:
-            lines.append(f"{name:<36}(no quiz)")
+            lines.append(f"{name:<{width}}(no quiz)")
             continue
         attempts = str(lesson["attempts"]) + (f" (+{lesson['unfinished']} unfinished)" if lesson["unfinished"] else "")
-        lines.append(f"{name:<36}{_fraction(lesson['best']):<13}{_fraction(lesson['last']):<13}{attempts}")
-    lines += ["", f"{'Exercises':<36}{'status':<16}hints used"]
-    for exercise in data["exercises"]:
-        name = f"  {exercise['id']}  {exercise['title']}"[:34]
-        lines.append(f"{name:<36}{exercise['status']:<16}{exercise['hints_used']} of {exercise['hints_total']}")
-    if not data["exercises"]:
+        lines.append(f"{name:<{width}}{_fraction(lesson['best']):<14}{_fraction(lesson['last']):<14}{attempts}")
+    lines += ["", f"{'Exercises':<{width}}{'status':<16}hints used"]
+    for exercise in exercises:
+        name = f"  {exercise['id']}"
+        lines.append(f"{name:<{width}}{exercise['status']:<16}{exercise['hints_used']} of {exercise['hints_total']}")
+    if not exercises:
         lines.append("  (none)")
     review = data["review"]
     lines.append("")
