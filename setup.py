@@ -15,5 +15,8 @@ BUILTIN = {
 setup(
     packages=find_packages(include=["course", "course.*"]) + list(BUILTIN),
     package_dir=BUILTIN,
-    package_data={name: ["**/*"] for name in BUILTIN},
+    package_data={
+        **{name: ["**/*"] for name in BUILTIN},
+        "course.demo_samples": ["*.py", "*.yaml"],  # `course demo`'s sample answers and submissions
+    },
 )

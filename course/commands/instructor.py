@@ -1,0 +1,222 @@
+"""Instructors and classrooms: `course verify`, `course release`, `course grade`, `course demo`.
+
+Thin commands: each parses its options, calls one function of course.instructor with
+keyword arguments, and formats what it returns. No numpy at import time.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from course.commands.common import pass_state, use_color
+from course.errors import UsageError
+
+
+# --------------------------------------------------------------------------- course verify
+
+
+@click.command()
+@click.argument("exercise_ids", metavar="[EXERCISE]...", nargs=-1)
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Sandboxes to run at once (default: the number of CPUs, at most 4).")
+@pass_state
+def verify(state, exercise_ids: tuple[str, ...], jobs: int | None) -> None:
+    """Run the content: references pass, starters are "not attempted", known mistakes are caught.
+
+    \b
+    Validates the course first (content errors: exit 2). Then, in the real sandbox:
+    every reference must pass every case; the starter, unchanged and run, must be
+    graded "not attempted"; every known mistake must fail some case and be recognised
+    as itself there; every exercise needs a hint, a public and a hidden case; each
+    quiz's answer key must score full marks for seeds 0-4. One line per problem
+    (FILE:LINE:COL: message); exit 1 when there is any. For each mistake, prints the
+    cases and checks that catch it.
+    """
+    from course.instructor.verify import verify_course
+
+    report = verify_course(state.root, exercises=exercise_ids, jobs=jobs)
+    if report.content_errors:
+        for diagnostic in report.content_errors:
+            click.echo(str(diagnostic))
+        count = len(report.content_errors)
+        click.echo(f"{count} content error{'s' if count != 1 else ''}: fix them (course validate) before verifying",
+                   err=True)
+        sys.exit(2)
+    color = use_color()
+    click.echo(f"validate: ok ({report.summary})")
+    for lesson in report.quizzes:
+        click.echo(f"quiz {lesson}: the answer key scores full marks for seeds 0-4")
+    for entry in report.exercises:
+        if not entry.ran:
+            click.echo(f"{entry.id}: not run (see the problems below)")
+            continue
+        mistakes = f"{sum(m.caught for m in entry.mistakes)}/{len(entry.mistakes)} known mistakes caught"
+        click.echo(f"{entry.id}: reference passes {entry.reference_passed}/{entry.cases} cases; "
+                   f"starter {entry.starter.replace('_', ' ') or '?'} (run: {entry.starter_run.replace('_', ' ') or '?'}); "
+                   f"{mistakes}")
+        width = max((len(m.name) for m in entry.mistakes), default=0)
+        for mistake in entry.mistakes:
+            click.echo(f"  {mistake.name:<{width}}  {_catches(mistake)}")
+    if report.problems:
+        click.echo("")
+        for problem in report.problems:
+            line = str(problem)
+            click.echo(click.style(line, fg="red") if color else line, color=color)
+        count = len(report.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''}", err=True)
+        sys.exit(1)
+    click.echo("ok: no problems")
+
+
+def _catches(mistake) -> str:
+    """'public: large_logits (finite); hidden: 2 cases (finite); advice shown on 3 of 3'."""
+    if not mistake.catches:
+        return "NOT CAUGHT"
+    public = [c for c in mistake.catches if c.visibility == "public"]
+    hidden = [c for c in mistake.catches if c.visibility != "public"]
+    parts = []
+    if public:
+        parts.append("public: " + ", ".join(f"{c.case} ({c.check})" for c in public))
+    if hidden:
+        checks = ", ".join(dict.fromkeys(c.check for c in hidden))
+        parts.append(f"hidden: {len(hidden)} case{'s' if len(hidden) != 1 else ''} ({checks})")
+    if not public:
+        parts.append("only hidden cases catch it")
+    parts.append(f"advice shown on {len(mistake.named_on)} of {len(mistake.catches)}")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- course release
+
+
+@click.command()
+@click.argument("out", metavar="OUT", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace the contents of OUT (an earlier release; a .git folder is kept).")
+@pass_state
+def release(state, out: str, force: bool) -> None:
+    """Write the student edition of the course to OUT.
+
+    \b
+    OUT gets: course.yaml (edition: student), the lessons and quizzes, and for each
+    exercise its instructions, starter, hints, public cases and expected.npz (the
+    reference's outputs on those cases, computed now). No reference.py, no
+    known-mistake code, no hidden case. Students use it as their course root:
+      course --course OUT check softmax
+    """
+    from course.instructor.release import release_course
+
+    report = release_course(state.course(), Path(out), force=force)
+    click.echo(f"Student edition written to {report.out} ({len(report.files)} files):")
+    click.echo(f"  lessons: {', '.join(report.lessons) or 'none'}")
+    for exercise_id, public, hidden in report.exercises:
+        click.echo(f"  {exercise_id}: {public} public case(s) with stored expected outputs; "
+                   f"{hidden} hidden case(s) left out")
+    click.echo(f"Check it: course --course {report.out} validate")
+
+
+# --------------------------------------------------------------------------- course grade
+
+
+@click.command()
+@click.argument("submissions", metavar="SUBMISSIONS", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", metavar="DIR", required=True, type=click.Path(file_okay=False),
+              help="Folder for grades.csv, results.json and the per-student reports.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Submissions graded at once (each in its own sandbox).")
+@click.option("--force", is_flag=True, help="Regrade every student, even those whose files have not changed.")
+@click.option("--strict", is_flag=True, help="Refuse to grade (exit 2) when submissions cannot be fully isolated.")
+@pass_state
+def grade(state, submissions: str, out_dir: str, jobs: int, force: bool, strict: bool) -> None:
+    """Grade a class: each folder of SUBMISSIONS is one student with <exercise>.py files.
+
+    \b
+    Writes DIR/grades.csv (a row per student, a column per exercise, total),
+    DIR/results.json (everything) and, per student, DIR/<student>/junit.xml and
+    DIR/<student>/results.json (Gradescope). A missing file scores 0 as "not
+    submitted"; a file that crashes, hangs or attacks the grader scores 0 with the
+    reason. Students whose files have not changed since the last run are not regraded.
+    Exit 0 when every submission passed, 1 otherwise, 2 for bad input, 130 when
+    interrupted (what was finished is kept and marked partial).
+    """
+    from course.instructor.grade import grade_class
+
+    course = state.course()
+    reporter = _GradeProgress()
+    try:
+        batch = grade_class(course, Path(submissions), Path(out_dir), jobs=jobs, force=force, strict=strict,
+                            on_start=reporter.start, on_student=reporter.student)
+    finally:
+        reporter.finish()
+    for note in batch.notes:
+        click.echo(f"note: {note}", err=True)
+    out = batch.out
+    if batch.interrupted:
+        click.echo(f"\ninterrupted: {len(batch.students)} of {batch.total_students} students graded; "
+                   f"partial results in {out / 'grades.csv'} and {out / 'results.json'}; "
+                   f"run the same command again to finish", err=True)
+        sys.exit(130)
+    passed = sum(1 for s in batch.students if s.passed == len(s.results))
+    click.echo(f"{len(batch.students)} students ({batch.regraded} graded, {batch.reused} unchanged; "
+               f"{batch.submissions} files graded), {passed} passed everything, {batch.seconds:.1f} s")
+    click.echo(f"gradebook: {out / 'grades.csv'}")
+    click.echo(f"results:   {out / 'results.json'}; per student: {out}/<student>/junit.xml, results.json"
+               + (", report.html" if _has_html() else ""))
+    sys.exit(batch.exit_code)
+
+
+def _has_html() -> bool:
+    from course.instructor.grade import html_renderer
+
+    return html_renderer() is not None
+
+
+class _GradeProgress:
+    """A progress bar on a terminal (stderr); otherwise one plain line per student (stdout)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.interactive = sys.stderr.isatty()
+
+    def start(self, total: int) -> None:
+        if self.interactive and total:
+            self.bar = click.progressbar(length=total, label="Grading", file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda name: name or "")
+            self.bar.__enter__()
+
+    def student(self, grade) -> None:
+        if self.bar is not None:
+            self.bar.update(1, grade.student)
+        else:
+            click.echo(grade.summary())
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+# --------------------------------------------------------------------------- course demo
+
+
+@click.command()
+@click.option("--out", "out_dir", metavar="DIR", default="course-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for everything the demo writes.")
+@pass_state
+def demo(state, out_dir: str) -> None:
+    """The whole journey on the built-in course, non-interactively.
+
+    \b
+    Lists the lessons, grades a sample quiz answers file, checks sample submissions
+    (one right, a few with typical mistakes) and prints their feedback, draws the
+    lesson's figures and writes reports under DIR. Your own progress is not touched:
+    the demo keeps its state in DIR/home. Exit 0 when the demo ran (the sample
+    submissions' failures are part of it).
+    """
+    from course.instructor.demo import run_demo
+
+    run_demo(out=Path(out_dir), course_dir=state.course_dir, color=use_color())
+
+
+COMMANDS = [verify, release, grade, demo]

@@ -1,0 +1,249 @@
+"""The student edition: `course release OUT`.
+
+Writes a course root that students can use with `course --course OUT ...` and that
+holds nothing a student must not see:
+
+    course.yaml                    edition: student
+    README.md                      how students use it
+    content/<lesson>/lesson.yaml   as written (and any image files its figures show)
+    content/<lesson>/quiz.yaml     as written: students take the quizzes locally, so the
+                                   questions carry their answers, as the instructor's do;
+                                   no separate answer key is written
+    exercises/<id>/exercise.yaml   rewritten: public cases only; known mistakes keep their
+                                   name, description and advice but not their file
+    exercises/<id>/<starter>.py    as written
+    exercises/<id>/expected.npz    the reference's outputs on the public cases, and each
+                                   known mistake's outputs on them (so `course check` can
+                                   still name a mistake), written by
+                                   course.grading.expected.write_expected; read back with
+                                   np.load(allow_pickle=False)
+
+and nothing else: no reference.py, no mistakes/*.py, no hidden case (not its name,
+inputs, seed or description), no __pycache__. Files are allow-listed, never copied by
+folder, so an instructor's notes or a stray .pyc cannot leak.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from course import model as m
+from course.errors import UsageError
+from course.loader import EXERCISE_FILE, EXPECTED_FILE, LESSON_FILE, MANIFEST_FILE, QUIZ_FILE
+
+KEEP_ON_FORCE = (".git",)  # a release folder that is a git clone stays one
+
+STUDENT_README = """\
+# {title} (student edition)
+
+This folder is a course for the `course` command. Install the engine, then use this
+folder as the course root:
+
+```sh
+pip install llm-course                       # or the engine your instructor names
+course --course . lessons                    # or: export COURSE_ROOT=$PWD
+course --course . read {lesson}
+course --course . quiz {lesson}
+course --course . start {exercise}
+course --course . check {exercise}
+```
+
+`course check` grades your file against the public cases, with the expected outputs stored in
+`exercises/<id>/{expected}`. Your instructor also grades hidden cases, which are not part of this
+edition.
+"""
+
+
+@dataclass
+class ReleaseReport:
+    out: Path
+    lessons: list[str] = field(default_factory=list)
+    exercises: list[tuple[str, int, int]] = field(default_factory=list)  # id, public cases, hidden left out
+    files: list[Path] = field(default_factory=list)  # relative to out
+
+
+def release_course(course: m.Course, out: Path, *, force: bool = False) -> ReleaseReport:
+    """Write the student edition of `course` (an instructor edition) to `out`.
+
+    `out` must not exist or be empty; with force an earlier release there is replaced
+    (a .git folder in it is kept). The edition is built in a temporary folder beside
+    `out` and moved in at the end, so a failure never leaves half a release.
+    """
+    out = Path(out)
+    _check_target(course, out, force)
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.release-", dir=parent))
+    except OSError as error:
+        raise UsageError(f"cannot write to {parent}: {error.strerror or error}") from None
+    try:
+        report = _write_edition(course, staging)
+        _move_into(staging, out, force)
+    except OSError as error:
+        raise UsageError(f"cannot write the student edition to {out}: {error.strerror or error}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.out = out
+    return report
+
+
+def _check_target(course: m.Course, out: Path, force: bool) -> None:
+    if course.edition == "student":
+        raise UsageError(f"{course.root} is already a student edition: release from the instructor edition")
+    target = out.resolve()
+    root = course.root.resolve()
+    if target == root or root.is_relative_to(target):
+        raise UsageError(f"{out} holds the course itself: choose a new folder for the student edition")
+    for folder in ("content", "exercises"):
+        if target.is_relative_to(root / folder):
+            raise UsageError(f"{out} is inside the course's {folder}/ folder: choose a folder outside it")
+    if target == Path.home().resolve():
+        raise UsageError(f"{out} is your home folder: choose a new folder for the student edition")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder")
+    if out.is_dir() and not force:
+        entries = [p.name for p in out.iterdir() if p.name not in KEEP_ON_FORCE]
+        if entries:
+            raise UsageError(f"{out} is not empty; choose a new folder, or add --force to replace its contents "
+                             f"(a .git folder is kept)")
+
+
+def _move_into(staging: Path, out: Path, force: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if force:
+        for entry in out.iterdir():
+            if entry.name in KEEP_ON_FORCE:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    for entry in staging.iterdir():
+        os.replace(entry, out / entry.name)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _write_edition(course: m.Course, target: Path) -> ReleaseReport:
+    from course.grading.expected import write_expected  # numpy: only when a release is written
+
+    report = ReleaseReport(out=target)
+
+    def write(relative: str, text: str | None = None, copy_from: Path | None = None) -> Path:
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if copy_from is not None:
+            shutil.copyfile(copy_from, path)
+        else:
+            path.write_text(text, encoding="utf-8")
+        report.files.append(Path(relative))
+        return path
+
+    write(MANIFEST_FILE, _dump({"format_version": m.FORMAT_VERSION, "title": course.title, "edition": "student"},
+                               header="The student edition, written by `course release`."))
+    for lesson in course.lessons:
+        folder = f"content/{lesson.folder.name}"
+        write(f"{folder}/{LESSON_FILE}", copy_from=lesson.folder / LESSON_FILE)
+        if lesson.quiz is not None:
+            write(f"{folder}/{QUIZ_FILE}", copy_from=lesson.folder / QUIZ_FILE)
+        for figure in lesson.figures:
+            if isinstance(figure, m.ImageFigure):
+                write(f"{folder}/{figure.file}", copy_from=lesson.folder / figure.file)
+        report.lessons.append(lesson.id)
+    for exercise in course.exercises:
+        folder = f"exercises/{exercise.folder.name}"
+        write(f"{folder}/{EXERCISE_FILE}", _dump(student_exercise(exercise),
+                                                 header="Student edition: public cases only (written by `course release`)."))
+        write(f"{folder}/{exercise.starter}", copy_from=exercise.starter_path)
+        write_expected(exercise, target / folder / EXPECTED_FILE)
+        report.files.append(Path(folder) / EXPECTED_FILE)
+        public = sum(1 for c in exercise.cases if c.visibility == "public")
+        report.exercises.append((exercise.id, public, len(exercise.cases) - public))
+    first_lesson = course.lessons[0].id if course.lessons else "LESSON"
+    first_exercise = course.exercises[0].id if course.exercises else "EXERCISE"
+    write("README.md", STUDENT_README.format(title=course.title, lesson=first_lesson, exercise=first_exercise,
+                                             expected=EXPECTED_FILE))
+    return report
+
+
+def student_exercise(exercise: m.Exercise) -> dict:
+    """exercise.yaml of the student edition, as plain data for yaml.safe_dump.
+
+    Written from the loaded model, not edited from the instructor's text, so nothing
+    that was not selected here can slip through. Each case carries its own checks and
+    tolerance (the exercise-wide defaults are already merged into them by the loader).
+    """
+    data: dict[str, Any] = {
+        "format_version": m.FORMAT_VERSION,
+        "id": exercise.id,
+        "title": exercise.title,
+        "lesson": exercise.lesson,
+    }
+    if exercise.section:
+        data["section"] = exercise.section
+    data.update({
+        "function": exercise.function,
+        "signature": exercise.signature,
+        "instructions": exercise.instructions,
+        "starter": exercise.starter,
+        "limits": {"wall_seconds": exercise.limits.wall_seconds, "memory_mb": exercise.limits.memory_mb},
+        "hints": list(exercise.hints),
+        "cases": [_case(case) for case in exercise.cases if case.visibility == "public"],
+    })
+    if exercise.mistakes:
+        data["mistakes"] = [
+            {"name": mk.name, "description": mk.description, "message": mk.message} for mk in exercise.mistakes
+        ]
+    return data
+
+
+def _case(case: m.Case) -> dict:
+    data: dict[str, Any] = {"name": case.name, "visibility": case.visibility, "points": case.points, "seed": case.seed}
+    if case.description:
+        data["description"] = case.description
+    if case.hint:
+        data["hint"] = case.hint
+    if case.args:
+        data["args"] = [_input(spec) for spec in case.args]
+    if case.kwargs:
+        data["kwargs"] = {name: _input(spec) for name, spec in case.kwargs.items()}
+    data["tolerance"] = {"rtol": case.tolerance.rtol, "atol": case.tolerance.atol}
+    if case.checks:
+        data["checks"] = list(case.checks)
+    return data
+
+
+def _input(spec: m.InputSpec) -> dict:
+    if spec.kind in ("value", "array"):
+        return {spec.kind: _plain(spec.params["data"])}
+    return {spec.kind: {name: _plain(value) for name, value in spec.params.items() if value is not None}}
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and read-only mappings as the lists and dicts yaml.safe_dump writes."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _dump(data: dict, header: str = "") -> str:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value: str):
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    body = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    return (f"# {header}\n" if header else "") + body

@@ -1,0 +1,252 @@
+"""`course release OUT`: the student edition holds no reference code and no hidden case,
+loads as a course root, and grades public cases exactly as the instructor edition does.
+
+The release is written once per module with the real command; the built-in course's
+own references and known-mistake files are the submissions.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course.grading.check import check_exercise
+from course.loader import EXPECTED_FILE, load_course
+from course.paths import builtin_root
+
+ROOT = builtin_root()
+COURSE = load_course(ROOT)
+SUBMISSIONS = [(e.id, "reference", e.reference) for e in COURSE.exercises] + [
+    (e.id, m.name, m.file) for e in COURSE.exercises for m in e.mistakes
+]
+# Student-edition limits of the grading pipeline (course/grading/expected.py), reported to
+# its owner: stored known-mistake outputs cannot name a mistake that raises (only outputs
+# are stored), one caught by inputs_unchanged (no inputs-after are stored), or one with a
+# scalar output (write_expected stores 0-d outputs with shape (1,)). The verdicts agree;
+# only the "looks like a known mistake" part of those messages is missing in a release.
+NOT_NAMED_IN_A_RELEASE = {
+    ("softmax", "modifies_input_in_place"), ("softmax", "no_keepdims"),
+    ("layer_norm", "modifies_input_in_place"), ("self_attention", "transpose_t"),
+    *(("param_count", m.name) for m in COURSE.exercise("param_count").mistakes),
+}
+KNOWN_MISTAKE = "; looks like a known mistake: "
+
+
+def run_course(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    base = tmp_path_factory.mktemp("release")
+    env = dict(os.environ, COURSE_HOME=str(base / "home"))
+    env.pop("COURSE_ROOT", None)
+    done = run_course("release", "student-edition", cwd=base, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {"out": base / "student-edition", "base": base, "env": env, "stdout": done.stdout}
+
+
+@pytest.fixture(scope="module")
+def student_course(release):
+    return load_course(release["out"])
+
+
+def files_of(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+# --------------------------------------------------------------------------- what is in OUT
+
+
+def test_release_writes_a_student_course_root_that_validates(release):
+    out = release["out"]
+    assert "Student edition written to" in release["stdout"]
+    done = run_course("--course", str(out), "validate", cwd=release["base"], env=release["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 exercise(s)" in done.stdout
+    assert "edition: student" in (out / "course.yaml").read_text()
+
+
+def test_release_holds_exactly_the_allowed_files(release):
+    out = release["out"]
+    names = {p.relative_to(out).as_posix() for p in files_of(out)}
+    expected = {"course.yaml", "README.md"}
+    for lesson in COURSE.lessons:
+        expected.add(f"content/{lesson.id}/lesson.yaml")
+        if lesson.quiz:
+            expected.add(f"content/{lesson.id}/quiz.yaml")
+    for exercise in COURSE.exercises:
+        for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE):
+            expected.add(f"exercises/{exercise.id}/{name}")
+    assert names == expected
+    assert not any(part in ("mistakes", "__pycache__") for p in files_of(out) for part in p.parts)
+
+
+def _published_text() -> str:
+    """What students are meant to read anyway: lessons, quizzes, starters, and the instructions,
+    hints and mistake advice of every exercise."""
+    parts = [p.read_text() for p in (ROOT / "content").rglob("*.yaml")]
+    for exercise in COURSE.exercises:
+        parts += [exercise.starter_path.read_text(), exercise.instructions, exercise.signature, *exercise.hints]
+        parts += [f"{m.description}\n{m.message}" for m in exercise.mistakes]
+    return "\n".join(parts)
+
+
+def test_no_line_of_any_reference_or_known_mistake_is_in_the_release(release):
+    secret_files = [e.reference_path for e in COURSE.exercises] + [
+        e.folder / m.file for e in COURSE.exercises for m in e.mistakes]
+    published = _published_text()
+    secret = {line.strip() for path in secret_files for line in path.read_text().splitlines()
+              if len(line.strip()) >= 12 and line.strip() not in published}
+    assert len(secret) > 100  # the check has teeth
+    for path in files_of(release["out"]):
+        data = path.read_bytes()
+        if path.suffix == ".npz":  # a zip: look inside every member too
+            with zipfile.ZipFile(path) as archive:
+                data += b"".join(archive.read(name) for name in archive.namelist())
+        text = data.decode("utf-8", "replace")
+        leaked = [line for line in secret if line in text]
+        assert not leaked, f"{path}: {leaked[:3]}"
+
+
+def test_no_hidden_case_is_in_the_release(release, student_course):
+    texts = {}
+    for path in files_of(release["out"]):
+        texts[path] = path.read_bytes().decode("utf-8", "replace")
+        if path.suffix == ".npz":
+            texts[path] += "\n".join(zipfile.ZipFile(path).namelist())
+    for exercise in COURSE.exercises:
+        hidden = [c for c in exercise.cases if c.visibility == "hidden"]
+        assert hidden
+        for case in hidden:
+            for path, text in texts.items():
+                assert case.name not in text, f"hidden case {case.name} named in {path}"
+                if case.description:
+                    assert case.description not in text, f"hidden case {case.name} described in {path}"
+        released = student_course.exercise(exercise.id)
+        assert [c.name for c in released.cases] == [c.name for c in exercise.cases if c.visibility == "public"]
+
+
+def test_expected_outputs_load_without_pickle_and_match_the_reference(release, student_course):
+    from course.grading.expected import case_arguments, expected_outputs
+
+    for exercise in COURSE.exercises:
+        public = [c for c in exercise.cases if c.visibility == "public"]
+        with np.load(release["out"] / "exercises" / exercise.id / EXPECTED_FILE, allow_pickle=False) as stored:
+            keys = set(stored.files)
+            assert {f"case/{c.name}" for c in public} <= keys
+            reference = expected_outputs(COURSE, exercise, case_arguments(public))
+            for case in public:
+                np.testing.assert_array_equal(stored[f"case/{case.name}"], reference[case.name])
+
+
+def test_released_exercises_keep_everything_a_student_needs(student_course):
+    for exercise in COURSE.exercises:
+        released = student_course.exercise(exercise.id)
+        assert (released.instructions, released.hints, released.signature, released.function) == (
+            exercise.instructions, exercise.hints, exercise.signature, exercise.function)
+        assert released.limits == exercise.limits
+        assert [(m.name, m.description, m.message) for m in released.mistakes] == [
+            (m.name, m.description, m.message) for m in exercise.mistakes]
+        for mine, theirs in zip(released.cases, (c for c in exercise.cases if c.visibility == "public")):
+            assert (mine.seed, mine.points, mine.tolerance, mine.checks, mine.hint, mine.description) == (
+                theirs.seed, theirs.points, theirs.tolerance, theirs.checks, theirs.hint, theirs.description)
+            assert [(a.kind, dict(a.params)) for a in mine.args] == [(a.kind, dict(a.params)) for a in theirs.args]
+
+
+# --------------------------------------------------------------------------- same verdicts
+
+
+def _public(result) -> list[tuple]:
+    return [(c.name, c.passed, c.check, c.message, c.mistake, c.advice) for c in result.cases
+            if c.visibility == "public"]
+
+
+def _without_mistake_names(rows: list[tuple]) -> list[tuple]:
+    return [(name, passed, check, message.split(KNOWN_MISTAKE)[0]) for name, passed, check, message, _, _ in rows]
+
+
+@pytest.mark.parametrize("exercise_id, name, file", SUBMISSIONS, ids=[f"{e}-{n}" for e, n, _ in SUBMISSIONS])
+def test_the_release_grades_public_cases_like_the_instructor_edition(student_course, exercise_id, name, file):
+    exercise = COURSE.exercise(exercise_id)
+    source = (exercise.folder / file).read_text()
+    instructor = _public(check_exercise(COURSE, exercise, source, filename=f"{exercise_id}.py"))
+    student = _public(check_exercise(student_course, student_course.exercise(exercise_id), source,
+                                     filename=f"{exercise_id}.py"))
+    assert [row[:3] for row in student] == [row[:3] for row in instructor]  # verdicts: passed, check
+    assert _without_mistake_names(student) == _without_mistake_names(instructor)  # messages
+    if student != instructor and (exercise_id, name) in NOT_NAMED_IN_A_RELEASE:
+        pytest.xfail("a release cannot name this known mistake yet (course/grading/expected.py)")
+    assert student == instructor
+
+
+def test_course_check_on_the_release_gives_the_instructor_verdicts(release, tmp_path):
+    """The command students run, against the release, as JSON; the same file on the instructor edition."""
+    out, env = release["out"], release["env"]
+    for name in ("reference.py", "mistakes/no_max_subtraction.py", "mistakes/wrong_axis.py"):
+        submission = tmp_path / "softmax.py"
+        submission.write_text((ROOT / "exercises" / "softmax" / name).read_text())
+        student = run_course("--course", str(out), "check", "softmax", str(submission), "--format", "json",
+                             cwd=tmp_path, env=env)
+        instructor = run_course("check", "softmax", str(submission), "--format", "json", cwd=tmp_path, env=env)
+        assert student.returncode == instructor.returncode, student.stderr + instructor.stderr
+        mine, theirs = json.loads(student.stdout), json.loads(instructor.stdout)
+        public = [c for c in theirs["cases"] if c["visibility"] == "public"]
+        assert [(c["name"], c["passed"], c["check"], c["message"], c["mistake"]) for c in mine["cases"]] == [
+            (c["name"], c["passed"], c["check"], c["message"], c["mistake"]) for c in public]
+
+
+# --------------------------------------------------------------------------- OUT and --force
+
+
+def test_a_non_empty_out_is_refused_without_force(release, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    done = run_course("release", str(out), cwd=tmp_path, env=release["env"])
+    assert done.returncode == 2 and "is not empty" in done.stderr and "Traceback" not in done.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_force_replaces_an_earlier_release_and_keeps_its_git_folder(release, tmp_path):
+    out = tmp_path / "out"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "stale.txt").write_text("from an older release")
+    done = run_course("release", str(out), "--force", cwd=tmp_path, env=release["env"])
+    assert done.returncode == 0, done.stderr
+    assert (out / ".git" / "HEAD").is_file() and not (out / "stale.txt").exists()
+    assert (out / "course.yaml").is_file()
+    assert not any(p.name.startswith(".out.release-") for p in tmp_path.iterdir())  # no staging folder left
+
+
+def test_an_empty_git_clone_is_an_empty_out(release, tmp_path):
+    out = tmp_path / "clone"
+    (out / ".git").mkdir(parents=True)
+    done = run_course("release", str(out), cwd=tmp_path, env=release["env"])
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_student_edition_cannot_be_released_again(release, tmp_path):
+    done = run_course("--course", str(release["out"]), "release", str(tmp_path / "again"), cwd=tmp_path,
+                      env=release["env"])
+    assert done.returncode == 2 and "already a student edition" in done.stderr
+
+
+def test_out_inside_the_course_is_refused(release, tmp_path):
+    root = tmp_path / "course-root"  # a copy: a failing check must not write into the real course
+    for folder in ("content", "exercises"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    done = run_course("--course", str(root), "release", str(root / "exercises" / "student"), cwd=tmp_path,
+                      env=release["env"])
+    assert done.returncode == 2 and "inside the course's exercises/ folder" in done.stderr
+    assert not (root / "exercises" / "student").exists()
