@@ -670,8 +670,12 @@ first = os.fork()
 if first == 0:
     os.setsid()
     if os.fork() == 0:
-        _identify("daemon")  # exec keeps the pid
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", MARKER])
+        try:
+            _identify("daemon")  # exec keeps the pid
+            # /bin/sh rather than sys.executable: a venv's python may point into a hidden folder
+            os.execv("/bin/sh", ["/bin/sh", "-c", "sleep 1000", MARKER])
+        finally:
+            os._exit(0)  # never fall back into the sandbox's own code in a forked copy
     os._exit(0)
 os.waitpid(first, 0)
 
