@@ -29,15 +29,6 @@ COURSE = load_course(ROOT)
 MISTAKES = [(e.id, m.name) for e in COURSE.exercises for m in e.mistakes]
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A fresh COURSE_HOME (progress, started files) for this test, in-process and in children."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("COURSE_HOME", str(path))
-    monkeypatch.delenv("COURSE_ROOT", raising=False)
-    return path
-
-
 def run_course(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
     return subprocess.run(

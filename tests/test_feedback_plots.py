@@ -27,14 +27,6 @@ COURSE = load_course(ROOT)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    path = tmp_path / "home"
-    monkeypatch.setenv("COURSE_HOME", str(path))
-    monkeypatch.delenv("COURSE_ROOT", raising=False)
-    return path
-
-
 def mistake_file(exercise_id: str, name: str) -> Path:
     return ROOT / "exercises" / exercise_id / "mistakes" / f"{name}.py"
 

@@ -36,14 +36,6 @@ def run_course(*args: str, cwd: Path, timeout: float = 300, env: dict | None = N
                           text=True, timeout=timeout)
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    path = tmp_path / "home"
-    monkeypatch.setenv("COURSE_HOME", str(path))
-    monkeypatch.delenv("COURSE_ROOT", raising=False)
-    return path
-
-
 def exercise_file(exercise_id: str, name: str) -> str:
     return (ROOT / "exercises" / exercise_id / name).read_text()
 

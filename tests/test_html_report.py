@@ -32,14 +32,6 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    path = tmp_path / "home"
-    monkeypatch.setenv("COURSE_HOME", str(path))
-    monkeypatch.delenv("COURSE_ROOT", raising=False)
-    return path
-
-
 def mistake_file(exercise_id: str, name: str) -> Path:
     return ROOT / "exercises" / exercise_id / "mistakes" / f"{name}.py"
 

@@ -24,14 +24,6 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    path = tmp_path / "home"
-    monkeypatch.setenv("COURSE_HOME", str(path))
-    monkeypatch.delenv("COURSE_ROOT", raising=False)
-    return path
-
-
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,

@@ -26,16 +26,6 @@ COURSE = load_course(ROOT)
 SUBMISSIONS = [(e.id, "reference", e.reference) for e in COURSE.exercises] + [
     (e.id, m.name, m.file) for e in COURSE.exercises for m in e.mistakes
 ]
-# Student-edition limits of the grading pipeline (course/grading/expected.py), reported to
-# its owner: stored known-mistake outputs cannot name a mistake that raises (only outputs
-# are stored), one caught by inputs_unchanged (no inputs-after are stored), or one with a
-# scalar output (write_expected stores 0-d outputs with shape (1,)). The verdicts agree;
-# only the "looks like a known mistake" part of those messages is missing in a release.
-NOT_NAMED_IN_A_RELEASE = {
-    ("softmax", "modifies_input_in_place"), ("softmax", "no_keepdims"),
-    ("layer_norm", "modifies_input_in_place"), ("self_attention", "transpose_t"),
-    *(("param_count", m.name) for m in COURSE.exercise("param_count").mistakes),
-}
 KNOWN_MISTAKE = "; looks like a known mistake: "
 
 
@@ -114,6 +104,9 @@ def test_no_line_of_any_reference_or_known_mistake_is_in_the_release(release):
             with zipfile.ZipFile(path) as archive:
                 data += b"".join(archive.read(name) for name in archive.namelist())
         text = data.decode("utf-8", "replace")
+        if path.suffix == ".npz":  # stored error texts are UTF-32 inside the zip: read them as text
+            with np.load(path, allow_pickle=False) as stored:
+                text += "\n".join(str(stored[key]) for key in stored.files if stored[key].dtype.kind == "U")
         leaked = [line for line in secret if line in text]
         assert not leaked, f"{path}: {leaked[:3]}"
 
@@ -163,6 +156,65 @@ def test_released_exercises_keep_everything_a_student_needs(student_course):
             assert [(a.kind, dict(a.params)) for a in mine.args] == [(a.kind, dict(a.params)) for a in theirs.args]
 
 
+def test_expected_npz_holds_scalars_errors_and_inputs_changed_in_place(release):
+    def stored(exercise_id: str) -> dict:
+        with np.load(release["out"] / "exercises" / exercise_id / EXPECTED_FILE, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+    for exercise in COURSE.exercises:
+        assert {array.dtype.kind for array in stored(exercise.id).values()} <= set("biufcU")
+    param_count = stored("param_count")
+    for mistake in COURSE.exercise("param_count").mistakes:
+        assert param_count[f"mistake/{mistake.name}/gpt2_small"].shape == ()  # 0-d stays 0-d
+    softmax = stored("softmax")
+    error = softmax["mistake/no_keepdims/matrix_rows/error"]
+    assert error.dtype.kind == "U" and error.shape == () and str(error).startswith("ValueError: ")
+    assert "mistake/no_keepdims/matrix_rows" not in softmax
+    assert "mistake/no_keepdims/small_vector/shifted" in softmax  # small_vector asks for shift_invariant
+    assert "mistake/modifies_input_in_place/matrix_rows/args_after/0" in softmax
+    assert not any("/args_after/" in key for key in softmax if key.startswith("mistake/wrong_axis/"))
+    assert "mistake/transpose_t/batch_of_sequences/error" in stored("self_attention")
+
+
+def _same_observed(mine, theirs) -> bool:
+    def same(a, b) -> bool:
+        if a is None or b is None:
+            return a is b
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+    if mine is None or theirs is None:
+        return mine is theirs
+    return (mine.status, mine.error) == (theirs.status, theirs.error) and same(mine.value, theirs.value) and (
+        len(mine.args_after) == len(theirs.args_after)
+        and all(same(a, b) for a, b in zip(mine.args_after, theirs.args_after))
+        and mine.kwargs_after.keys() == theirs.kwargs_after.keys()
+        and all(same(mine.kwargs_after[k], theirs.kwargs_after[k]) for k in mine.kwargs_after))
+
+
+def test_the_release_rebuilds_the_known_mistakes_observations(student_course):
+    from course.grading.expected import case_arguments, instructor_mistake_runs, mistake_runs
+
+    for exercise in COURSE.exercises:
+        released = student_course.exercise(exercise.id)
+        arguments = case_arguments(list(released.cases))
+        theirs = instructor_mistake_runs(exercise, arguments)
+        mine = mistake_runs(student_course, released, arguments)
+        assert list(mine) == list(theirs)
+        for mistake, per_case in theirs.items():
+            assert list(mine[mistake]) == list(per_case), (exercise.id, mistake)
+            for case, (output, shifted) in per_case.items():
+                assert _same_observed(mine[mistake][case][0], output), (exercise.id, mistake, case)
+                assert _same_observed(mine[mistake][case][1], shifted), (exercise.id, mistake, case, "shifted")
+
+
+def test_verify_refuses_the_release_and_validate_accepts_it(release):
+    done = run_course("--course", str(release["out"]), "verify", cwd=release["base"], env=release["env"])
+    assert done.returncode == 2 and "is a student edition" in done.stderr and "Traceback" not in done.stderr
+    done = run_course("--course", str(release["out"]), "validate", cwd=release["base"], env=release["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 # --------------------------------------------------------------------------- same verdicts
 
 
@@ -184,9 +236,7 @@ def test_the_release_grades_public_cases_like_the_instructor_edition(student_cou
                                      filename=f"{exercise_id}.py"))
     assert [row[:3] for row in student] == [row[:3] for row in instructor]  # verdicts: passed, check
     assert _without_mistake_names(student) == _without_mistake_names(instructor)  # messages
-    if student != instructor and (exercise_id, name) in NOT_NAMED_IN_A_RELEASE:
-        pytest.xfail("a release cannot name this known mistake yet (course/grading/expected.py)")
-    assert student == instructor
+    assert student == instructor  # and the same known mistakes named, with the same advice
 
 
 def test_course_check_on_the_release_gives_the_instructor_verdicts(release, tmp_path):

@@ -5,9 +5,27 @@ on deep copies of the case's inputs. They are instructor code, so running them i
 parent is safe; the student's code never runs here.
 
 Student edition (`course release`): there is no reference code. The exercise folder
-holds `expected.npz` (loader.EXPECTED_FILE), written by `write_expected`, with
-`case/<case>` for each public case's expected output and `mistake/<mistake>/<case>`
-for each known mistake's output on it (absent when the mistake raises there).
+holds `expected.npz` (loader.EXPECTED_FILE), written by `write_expected` and read with
+np.load(allow_pickle=False): numeric arrays and numpy unicode (text) arrays only, never
+pickled objects. For each public case <case>:
+
+    case/<case>                              the reference's output
+    mistake/<m>/<case>                       known mistake <m>'s output (when it returned an array)
+    mistake/<m>/<case>/error                 its error text, 0-d unicode (when it raised), exactly
+                                             as run_trusted reports it ("ValueError: ...")
+    mistake/<m>/<case>/bad_return            the text for a non-array return (when it did that)
+    mistake/<m>/<case>/args_after/<i>        positional array argument <i> after the call, only
+                                             when the mistake changed it in place
+    mistake/<m>/<case>/kwargs_after/<name>   the same for a keyword array argument
+    mistake/<m>/<case>/shifted[/...]         the shift_invariant call (first argument + SHIFT),
+                                             for the cases that ask for it, stored the same way
+                                             (/error, /bad_return, /args_after/<i>, ...)
+
+Case, mistake and argument names are ids or Python names (the loader checks), so they
+hold no "/". An argument left unchanged is not stored: the student edition rebuilds the
+same inputs from the seeds and uses them as the arguments-after. `mistake_runs` turns
+these keys back into the `Observed` records `instructor_mistake_runs` computes, so
+compare.name_mistakes names the same mistakes in both editions.
 """
 from __future__ import annotations
 
@@ -120,19 +138,27 @@ def reference_outputs(exercise: Exercise, arguments: Arguments) -> dict[str, np.
 def mistake_runs(course: Course, exercise: Exercise, arguments: Arguments) -> MistakeRuns:
     """Each known mistake's output (and shift_invariant output) on each case in `arguments`.
 
-    Student edition: the stored outputs only (no inputs-after, no shifted call), and only
-    for the cases whose output was stored.
+    Student edition: rebuilt from the stored records (see the module docstring), for
+    the cases that have one; a case with no record (a release written before errors and
+    inputs-after were stored) is simply absent, so nothing is named there.
     """
     if course.edition == "student":
         stored = _stored(exercise)
-        return {
-            mistake.name: {
-                case: (Observed(OK, stored[key]), None)
-                for case in arguments
-                if (key := f"mistake/{mistake.name}/{case}") in stored
-            }
-            for mistake in exercise.mistakes
-        }
+        path = exercise.folder / EXPECTED_FILE
+        cases = {case.name: case for case in exercise.cases}
+        runs: MistakeRuns = {}
+        for mistake in exercise.mistakes:
+            per_case = {}
+            for case, (args, kwargs) in arguments.items():
+                prefix = f"mistake/{mistake.name}/{case}"
+                output = _stored_observed(stored, prefix, path, args, kwargs)
+                if output is not None:
+                    shifted = None
+                    if "shift_invariant" in cases[case].checks and args:  # as instructor_mistake_runs
+                        shifted = _stored_observed(stored, f"{prefix}/shifted", path, *shifted_arguments(args, kwargs))
+                    per_case[case] = (output, shifted)
+            runs[mistake.name] = per_case
+        return runs
     return instructor_mistake_runs(exercise, arguments)
 
 
@@ -188,20 +214,102 @@ def _stored(exercise: Exercise) -> dict[str, np.ndarray]:
 def write_expected(exercise: Exercise, path: Path | str) -> dict[str, np.ndarray]:
     """Write `expected.npz` for the exercise's public cases (used by `course release`).
 
-    Runs the instructor edition's reference and mistakes; a mistake that raises on a
-    case is simply absent for it. Returns what was written.
+    Runs the instructor edition's reference and mistakes and stores, for each mistake
+    and case, what the comparison uses to name it (see the module docstring). Returns
+    what was written.
     """
     arguments = case_arguments([case for case in exercise.cases if case.visibility == "public"])
-    arrays = {f"case/{name}": value for name, value in reference_outputs(exercise, arguments).items()}
+    arrays = {f"case/{name}": _plain_array(value) for name, value in reference_outputs(exercise, arguments).items()}
     for mistake, per_case in instructor_mistake_runs(exercise, arguments).items():
-        for name, (output, _) in per_case.items():
-            if output.status == OK and output.value is not None:
-                arrays[f"mistake/{mistake}/{name}"] = np.ascontiguousarray(output.value)
+        for name, (output, shifted) in per_case.items():
+            args, kwargs = arguments[name]
+            prefix = f"mistake/{mistake}/{name}"
+            arrays.update(_observed_arrays(prefix, output, args, kwargs))
+            if shifted is not None:
+                arrays.update(_observed_arrays(f"{prefix}/shifted", shifted, *shifted_arguments(args, kwargs)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
         np.savez_compressed(handle, **arrays)
     return arrays
+
+
+def _plain_array(value: Any) -> np.ndarray:
+    """A numeric array of its own (0-d stays 0-d: np.ascontiguousarray would make it shape (1,))."""
+    return np.array(np.asarray(value), copy=True)
+
+
+def _text_array(text: str) -> np.ndarray:
+    return np.array(text, dtype=np.str_)  # 0-d unicode: loads without pickle
+
+
+def _unchanged(sent: np.ndarray, after: np.ndarray) -> bool:
+    """The test compare._inputs_unchanged applies: an argument that passes it need not be stored."""
+    after = np.asarray(after)
+    return (after.shape == sent.shape and after.dtype == sent.dtype
+            and bool(np.array_equal(after, sent, equal_nan=sent.dtype.kind in "fc")))
+
+
+def _observed_arrays(prefix: str, observed: Observed, args: tuple = (), kwargs: Mapping[str, Any] | None = None,
+                     ) -> dict[str, np.ndarray]:
+    """The npz entries for one in-process call (the inverse of _stored_observed)."""
+    arrays: dict[str, np.ndarray] = {}
+    if observed.status == OK and observed.value is not None:
+        arrays[prefix] = _plain_array(observed.value)
+    elif observed.status == RAISED:
+        arrays[f"{prefix}/error"] = _text_array(observed.error)
+    elif observed.status == BAD_RETURN:
+        arrays[f"{prefix}/bad_return"] = _text_array(observed.error)
+    else:  # run_trusted reports nothing else
+        return arrays
+    for position, (sent, after) in enumerate(zip(args, observed.args_after)):
+        if isinstance(sent, np.ndarray) and after is not None and not _unchanged(sent, after):
+            arrays[f"{prefix}/args_after/{position}"] = _plain_array(after)
+    for name, after in observed.kwargs_after.items():
+        sent = (kwargs or {}).get(name)
+        if isinstance(sent, np.ndarray) and after is not None and not _unchanged(sent, after):
+            arrays[f"{prefix}/kwargs_after/{name}"] = _plain_array(after)
+    return arrays
+
+
+def _stored_observed(stored: Mapping[str, np.ndarray], prefix: str, path: Path, args: tuple = (),
+                     kwargs: Mapping[str, Any] | None = None) -> Observed | None:
+    """The Observed that run_trusted gave for the call stored under `prefix`; None when none is stored.
+
+    The arguments-after are rebuilt like run_trusted's: a copy of each array argument
+    (from the seeds, as sent), replaced by the stored one where the call changed it.
+    """
+    if prefix in stored:
+        status, value, error = OK, _numeric(stored[prefix], prefix, path), ""
+    elif f"{prefix}/error" in stored:
+        return Observed(RAISED, None, _text(stored[f"{prefix}/error"], f"{prefix}/error", path))
+    elif f"{prefix}/bad_return" in stored:
+        status, value, error = BAD_RETURN, None, _text(stored[f"{prefix}/bad_return"], f"{prefix}/bad_return", path)
+    else:
+        return None
+    after = tuple(
+        _numeric(stored[key], key, path) if (key := f"{prefix}/args_after/{i}") in stored
+        else np.array(a) if isinstance(a, np.ndarray) else None
+        for i, a in enumerate(args)
+    )
+    named = {
+        name: _numeric(stored[key], key, path) if (key := f"{prefix}/kwargs_after/{name}") in stored else np.array(v)
+        for name, v in (kwargs or {}).items()
+        if isinstance(v, np.ndarray)
+    }
+    return Observed(status, value, error, after, named)
+
+
+def _numeric(array: np.ndarray, key: str, path: Path) -> np.ndarray:
+    if array.dtype.kind not in "biufc":
+        raise CourseError(f"{path} cannot be read ({key} is not a numeric array); ask for a new release")
+    return array
+
+
+def _text(array: np.ndarray, key: str, path: Path) -> str:
+    if array.dtype.kind != "U" or array.ndim != 0:
+        raise CourseError(f"{path} cannot be read ({key} is not a text); ask for a new release")
+    return str(array[()])
 
 
 def case_arguments(cases: list[Case]) -> dict[str, tuple[tuple, dict]]:

@@ -12,11 +12,13 @@ holds nothing a student must not see:
     exercises/<id>/exercise.yaml   rewritten: public cases only; known mistakes keep their
                                    name, description and advice but not their file
     exercises/<id>/<starter>.py    as written
-    exercises/<id>/expected.npz    the reference's outputs on the public cases, and each
-                                   known mistake's outputs on them (so `course check` can
-                                   still name a mistake), written by
-                                   course.grading.expected.write_expected; read back with
-                                   np.load(allow_pickle=False)
+    exercises/<id>/expected.npz    the reference's outputs on the public cases, and what
+                                   each known mistake did on them (its output or its error
+                                   text, any input it changed in place, its shift_invariant
+                                   call), so `course check` names a mistake as the instructor
+                                   edition does; written by
+                                   course.grading.expected.write_expected (numeric and unicode
+                                   arrays only) and read back with np.load(allow_pickle=False)
 
 and nothing else: no reference.py, no mistakes/*.py, no hidden case (not its name,
 inputs, seed or description), no __pycache__. Files are allow-listed, never copied by
