@@ -292,6 +292,16 @@ def test_a_class_that_passes_everything_exits_0(tmp_path, home):
     assert "ada: 6/6 exercises passed, 44/44 points" in done.stdout
 
 
+def test_a_student_folder_name_with_quotes_still_gives_valid_junit(tmp_path, home):
+    subs = tmp_path / "subs"
+    student = 'o"neil & <co>'
+    write(subs / student, "softmax.py", exercise_file("softmax", "reference.py"))
+    done = run_course("grade", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr  # five exercises not submitted
+    root = ET.parse(tmp_path / "out" / student / "junit.xml").getroot()
+    assert root.get("name") == student
+
+
 # --------------------------------------------------------------------------- Ctrl-C
 
 

@@ -10,6 +10,10 @@ One module per command, each with one public function the command calls:
                             every submission in its own sandbox, in parallel
     demo.run_demo           the whole journey on the built-in course, non-interactively
 
+`course grade` has three helpers, one job each: submissions (reading a student's file
+safely), pool (checking many files in parallel, also used by verify) and gradebook (the
+result records and the files written to --out).
+
 Nothing here judges a submission: grading is course.grading.check.check_exercise,
 reports are course.reports.*, quiz scores are course.quiz. These modules only decide
 what to grade, in which order and where the results go.

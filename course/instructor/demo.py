@@ -244,7 +244,7 @@ def _figures(course, out: Path, shown: str, command, echo, report: DemoReport) -
 
 
 def _reports(report: DemoReport, out: Path, shown: str, echo) -> None:
-    from course.instructor.grade import html_renderer, write_atomic
+    from course.instructor.gradebook import html_renderer, write_atomic
     from course.reports import render
 
     folder = out / "reports"

@@ -181,7 +181,7 @@ def _structure(course: Course, exercise: Exercise, problems: list[Problem]) -> E
 
 def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyReport, jobs: int) -> None:
     from course.grading.check import check_exercise
-    from course.instructor.grade import CheckPool, Task, grading_hidden_paths
+    from course.instructor.pool import CheckPool, Task, grading_hidden_paths
 
     by_id = {r.id: r for r in report.exercises}
     tasks = []

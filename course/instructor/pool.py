@@ -1,0 +1,300 @@
+"""Checking many sources in parallel: the worker pool behind `course grade` (and `course verify`).
+
+Every source is graded by course.grading.check.check_exercise, each in a fresh
+sandboxed child, as `course check` grades it; nothing here judges anything.
+
+Speed: `course check` pays for a Python start, numpy, loading the course and a
+sandboxed child. Here the course is loaded once and `jobs` worker processes are
+forked from this one after numpy is imported (CheckPool), so a submission costs only
+its own sandboxed child and the comparisons. The workers are processes, not threads:
+check_exercise runs trusted reference code with contextlib.redirect_stdout and
+warnings.catch_warnings, which swap process-wide state and are not thread-safe.
+
+Robustness: anything a submission does in its child (crash, hang, flood, exit, attack)
+is the sandbox's to report, and any error while grading one file scores that file 0
+with the reason (check_source), so a batch goes on. A stopped worker (SIGTERM, sent by
+CheckPool when its caller stops) closes its sandboxes first.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from course.errors import CourseError
+from course.grading.results import CheckResult, Status
+from course.instructor.gradebook import placeholder_result
+from course.model import Course, Exercise
+
+DEFAULT_JOBS = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    """One source to check against one exercise; `key` identifies it to the caller."""
+
+    key: tuple
+    exercise: str
+    source: str
+    filename: str
+
+
+def grading_hidden_paths(course: Course, *extra: Path) -> list:
+    """What a sandboxed submission must not see: the course, the engine, progress, and `extra`
+    (the other students' submissions, the gradebook being written)."""
+    from course.grading.check import hidden_paths
+
+    return [*hidden_paths(course), *extra]
+
+
+_START = object()  # check_source: start the sandbox session here
+
+
+def start_sandbox(exercise: Exercise, source: str, *, filename: str, hidden: Sequence = (), strict: bool = False):
+    """The sandbox session for `source`, started now so that its child imports numpy and the
+    submission meanwhile; None for an unchanged starter (graded without running anything)."""
+    from course.grading import sandbox
+    from course.grading.check import SandboxRefused, is_unchanged_starter, sandbox_limits
+
+    if is_unchanged_starter(exercise, source):
+        return None
+    try:
+        return sandbox.start(source, filename=filename, function=exercise.function,
+                             limits=sandbox_limits(exercise), hidden_paths=hidden, strict=strict)
+    except sandbox.SandboxUnavailable as error:
+        raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
+
+
+def check_source(course: Course, exercise: Exercise, source: str, *, filename: str,
+                 hidden: Sequence = (), strict: bool = False, session=_START) -> CheckResult:
+    """check_exercise on one source, with `hidden` paths out of the child's view.
+
+    session: one start_sandbox already gave for this source (it is closed here), or an
+    exception it raised. A problem while grading this one file (the sandbox failed, a
+    reference raised) becomes an error result with the reason, so a batch goes on; only
+    --strict refusing to grade without isolation is raised (it refuses every file alike).
+    """
+    from course.grading.check import SandboxRefused, check_exercise
+
+    try:
+        if session is _START:
+            session = start_sandbox(exercise, source, filename=filename, hidden=hidden, strict=strict)
+        if isinstance(session, BaseException):
+            raise session
+        return check_exercise(course, exercise, source, filename=filename, strict=strict, session=session)
+    except SandboxRefused:
+        raise
+    except CourseError as error:
+        return placeholder_result(exercise, filename, Status.ERROR, "grader", f"could not be graded: {error}")
+    except Exception as error:  # a grader bug must cost one file, not the class
+        return placeholder_result(exercise, filename, Status.ERROR, "grader",
+                                  f"could not be graded (internal error: {type(error).__name__}: {error})")
+    finally:
+        if session is not None and not isinstance(session, BaseException) and session is not _START:
+            session.close()
+
+
+class _Stopped(BaseException):
+    """Raised in a worker by SIGTERM: unwinds through check_exercise, closing its sandbox."""
+
+
+_CLEANUP = {"close", "_shutdown", "_kill_all", "_reap", "_conclude", "_wait_exit", "_drain_outputs", "__exit__"}
+
+
+def _in_sandbox_cleanup(frame) -> bool:
+    """Is a sandbox session being stopped (course/grading/sandbox.py) somewhere up this stack?"""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in _CLEANUP and code.co_filename.endswith("sandbox.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class Interrupts:
+    """While active, `signals` raise `error`, except in the middle of a sandbox's clean-up.
+
+    An exception raised half-way through SandboxSession.close() would leave its child
+    alive (close() runs once), so a signal arriving then is remembered instead, and
+    `check()` raises it once the grader is back in its own loop (a worker's, or
+    grade_class's in course.instructor.grade). Only in the main thread
+    (Python delivers signals there); elsewhere it does nothing.
+    """
+
+    def __init__(self, error: type[BaseException], *signals: int):
+        self.error, self.signals, self.pending, self._old = error, signals, False, {}
+
+    def __enter__(self) -> "Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            self._old = {signum: signal.signal(signum, self._handle) for signum in self.signals}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._old.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, frame) -> None:
+        if _in_sandbox_cleanup(frame):
+            self.pending = True
+            return
+        raise self.error()
+
+    def check(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise self.error()
+
+
+AHEAD = 1  # tasks a worker holds beyond the one it grades; their sandboxes start early
+AHEAD_WAIT = 0.005  # seconds a worker waits for the next task before grading without it
+
+
+def _worker(connection, course: Course, hidden: list, strict: bool) -> None:
+    """A pre-forked worker: numpy, the sandbox module and the course are already loaded.
+
+    It keeps one task ahead: the next submission's sandbox is started before the current
+    one is graded, so that child's start-up (Python, namespaces, numpy, the submission)
+    overlaps the current run and its comparisons, as `course check` overlaps it with
+    loading the course. Every submission still has its own fresh child.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop (SIGTERM)
+    interrupts = Interrupts(_Stopped, signal.SIGTERM).__enter__()
+    queue: deque = deque()  # (task, session | exception | None)
+    try:
+        while True:
+            interrupts.check()
+            while not queue or (len(queue) <= AHEAD and connection.poll(AHEAD_WAIT)):
+                task = connection.recv()
+                if task is None:
+                    return
+                exercise = course.exercise(task.exercise)
+                try:
+                    session = start_sandbox(exercise, task.source, filename=task.filename, hidden=hidden,
+                                            strict=strict)
+                except Exception as error:
+                    session = error
+                queue.append((task, session))
+            task, session = queue.popleft()
+            try:
+                result = check_source(course, course.exercise(task.exercise), task.source, filename=task.filename,
+                                      hidden=hidden, strict=strict, session=session)
+            except CourseError as error:  # --strict refusing: the parent stops the batch
+                result = error
+            connection.send((task.key, result))
+    except (_Stopped, EOFError, BrokenPipeError, KeyboardInterrupt):
+        return
+    finally:
+        for _, session in queue:
+            if session is not None and not isinstance(session, BaseException):
+                session.close()
+
+
+class CheckPool:
+    """`jobs` worker processes that each grade one Task at a time with check_source.
+
+    Workers are forked from this process once the course is loaded and numpy and the
+    sandbox are imported (and the sandbox has probed for namespaces), so none of that
+    is paid per submission; each submission still gets a fresh sandboxed child. Each
+    worker has its own pipe and holds at most 1 + AHEAD tasks (see _worker), so nothing
+    queues up and nothing can deadlock. jobs=1 grades in this process, one at a time.
+    """
+
+    def __init__(self, course: Course, *, jobs: int = DEFAULT_JOBS, hidden: Sequence = (), strict: bool = False):
+        self.course, self.jobs, self.hidden, self.strict = course, max(1, int(jobs)), list(hidden), strict
+        from course.grading import sandbox
+
+        sandbox.isolation_available()  # probe once, here: the workers inherit the answer
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, CheckResult]]:
+        """(task, result) pairs as they finish. Closing the iterator (or an exception in
+        the caller, Ctrl-C included) stops the workers and their sandboxes."""
+        if self.jobs == 1 or not hasattr(os, "fork"):
+            for task in tasks:
+                exercise = self.course.exercise(task.exercise)
+                yield task, check_source(self.course, exercise, task.source, filename=task.filename,
+                                         hidden=self.hidden, strict=self.strict)
+            return
+        yield from self._run_parallel(deque(tasks))
+
+    def _run_parallel(self, pending: deque) -> Iterator[tuple[Task, CheckResult]]:
+        from multiprocessing.connection import wait
+
+        workers = [self._spawn() for _ in range(min(self.jobs, len(pending)))]
+        sent: dict = {worker[1]: deque() for worker in workers}  # connection -> its tasks, oldest first
+        try:
+            while pending or any(sent.values()):
+                for worker in workers:  # the one being graded, plus AHEAD whose sandbox starts early
+                    while pending and len(sent[worker[1]]) <= AHEAD:
+                        task = pending.popleft()
+                        worker[1].send(task)
+                        sent[worker[1]].append(task)
+                for connection in wait([c for c, tasks in sent.items() if tasks]):
+                    worker = next(w for w in workers if w[1] is connection)
+                    try:
+                        key, result = connection.recv()
+                        task = sent[connection].popleft()
+                    except (EOFError, OSError):  # the worker died (OOM killer, a bug): respawn
+                        task = sent[connection].popleft()
+                        pending.extendleft(reversed(sent.pop(connection)))  # not started: try again
+                        self._retire(worker)
+                        result = placeholder_result(
+                            self.course.exercise(task.exercise), task.filename, Status.ERROR, "grader",
+                            "could not be graded: the grading worker process died")
+                        workers.remove(worker)
+                        worker = self._spawn()
+                        workers.append(worker)
+                        sent[worker[1]] = deque()
+                    if isinstance(result, CourseError):
+                        raise result
+                    yield task, result
+        finally:
+            self._shutdown(workers)
+
+    def _spawn(self):
+        import multiprocessing
+
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        parent, child = multiprocessing.Pipe()
+        process = multiprocessing.get_context("fork").Process(
+            target=_worker, args=(child, self.course, self.hidden, self.strict), name="course-grade-worker",
+            daemon=True)
+        process.start()
+        child.close()
+        return process, parent
+
+    def _retire(self, worker) -> None:
+        process, connection = worker
+        connection.close()
+        process.join(timeout=1)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+    def _shutdown(self, workers: list) -> None:
+        """Idle workers are told to finish; busy ones get SIGTERM, which closes their sandbox."""
+        for process, connection in workers:
+            try:
+                connection.send(None)
+            except (OSError, ValueError):
+                pass
+        for process, _ in workers:
+            process.join(timeout=0.05)
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process, connection in workers:
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if process.is_alive():  # stuck in uninterruptible I/O: nothing else to try
+                process.kill()
+                process.join(timeout=1)
+            connection.close()
