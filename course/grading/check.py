@@ -22,7 +22,7 @@ import io
 import math
 import time
 import tokenize
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from course.errors import ContentError, CourseError
 from course.grading.results import CaseResult, CheckResult, Isolation, Status, trim_output
@@ -101,7 +101,7 @@ def start_early(root, exercise_id: str, source: str, *, filename: str, strict: b
     exercise = _preview_exercise(Path(root), exercise_id)
     if exercise is None or is_unchanged_starter(exercise, source):
         return None
-    return _start_session(exercise, source, filename, strict, _hidden_for_root(Path(root)))
+    return start_session(exercise, source, filename, strict, _hidden_for_root(Path(root)))
 
 
 def _preview_exercise(root, exercise_id: str) -> Exercise | None:
@@ -190,9 +190,9 @@ def _hidden_for_root(root) -> list:
     return paths
 
 
-def _start_session(exercise: Exercise, source: str, filename: str, strict: bool, hidden: list):
-    # Importing the sandbox module imports numpy; the child is started right after,
-    # so its start-up (namespaces, numpy, the submission) overlaps the caller's work.
+def start_session(exercise: Exercise, source: str, filename: str, strict: bool, hidden: Sequence):
+    """The sandbox session for `source`, started now: the child's start-up (namespaces,
+    numpy, the submission) overlaps the caller's work. SandboxRefused under --strict."""
     from course.grading import sandbox
 
     try:
@@ -212,7 +212,7 @@ def _run_and_compare(course, exercise, source, filename, strict, started, sessio
     from course.grading import sandbox
 
     if session is None:
-        session = _start_session(exercise, source, filename, strict, hidden_paths(course))
+        session = start_session(exercise, source, filename, strict, hidden_paths(course))
     with session:
         from course.grading.expected import case_arguments, expected_outputs, shifted_arguments
 
@@ -339,7 +339,7 @@ def _run_probes(course, exercise, source, filename, strict, details) -> None:
     if not plan:
         return
     try:
-        session = _start_session(exercise, source, filename, strict, hidden_paths(course))
+        session = start_session(exercise, source, filename, strict, hidden_paths(course))
         run = session.run([sandbox.Call(args, kwargs) for _, _, args, kwargs in plan])
     except (SandboxRefused, sandbox.SandboxUnavailable, sandbox.SandboxError) as error:
         details.notes.append(f"the extra calls for the pictures could not run: {error}")

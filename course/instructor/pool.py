@@ -59,16 +59,11 @@ _START = object()  # check_source: start the sandbox session here
 def start_sandbox(exercise: Exercise, source: str, *, filename: str, hidden: Sequence = (), strict: bool = False):
     """The sandbox session for `source`, started now so that its child imports numpy and the
     submission meanwhile; None for an unchanged starter (graded without running anything)."""
-    from course.grading import sandbox
-    from course.grading.check import SandboxRefused, is_unchanged_starter, sandbox_limits
+    from course.grading.check import is_unchanged_starter, start_session
 
     if is_unchanged_starter(exercise, source):
         return None
-    try:
-        return sandbox.start(source, filename=filename, function=exercise.function,
-                             limits=sandbox_limits(exercise), hidden_paths=hidden, strict=strict)
-    except sandbox.SandboxUnavailable as error:
-        raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
+    return start_session(exercise, source, filename, strict, hidden)
 
 
 def check_source(course: Course, exercise: Exercise, source: str, *, filename: str,
