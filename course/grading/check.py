@@ -25,7 +25,7 @@ import tokenize
 from typing import TYPE_CHECKING, Any, Sequence
 
 from course.errors import ContentError, CourseError
-from course.grading.results import CaseResult, CheckResult, Isolation, Status, trim_output
+from course.grading.results import CaseResult, CheckResult, Status, trim_output
 from course.model import Course, Exercise
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -237,7 +237,7 @@ def _run_and_compare(course, exercise, source, filename, strict, started, sessio
 def _judge(course, exercise, filename, arguments, expected, run, shift_index, started, details=None) -> CheckResult:
     from course.grading import compare
 
-    isolation = Isolation(run.isolation.namespaces, run.isolation.detail)
+    isolation = run.isolation
     hidden_ran = any(case.visibility == "hidden" for case in exercise.cases)
     notes = []
     if not run.loaded:

@@ -55,10 +55,15 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class Isolation:
-    """How strongly the child was isolated; `namespaces` False means rlimits and a timeout only."""
+    """How strongly the child was isolated; `namespaces` False means rlimits and a timeout only.
+
+    The sandbox reports it for every run; `hidden_paths` (what the child could not see) stays
+    out of reports, which students may read.
+    """
 
     namespaces: bool
     detail: str = ""
+    hidden_paths: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"namespaces": self.namespaces, "detail": self.detail}

@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.grading.results import Isolation
 from course.grading.protocol import (
     ARRAY_KINDS,
     MAX_CHILD_HEADER_BYTES,
@@ -122,13 +123,6 @@ class Termination(enum.Enum):
     EXITED_EARLY = "exited_early"
     OUTPUT_LIMIT = "output_limit"
     PROTOCOL_ERROR = "protocol_error"
-
-
-@dataclass(frozen=True)
-class Isolation:
-    namespaces: bool
-    hidden_paths: tuple[str, ...]
-    detail: str
 
 
 @dataclass(frozen=True)
