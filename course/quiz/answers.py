@@ -17,11 +17,10 @@ import yaml
 
 from course.errors import ContentError, Diagnostic
 from course.model import Question, Quiz
-from course.quiz.grading import Answer, ParseError, QuizResult, expected_answer, grade_quiz, parse_number
+from course.quiz.grading import Answer, QuizResult, expected_answer, grade_quiz
+from course.quiz.typed import MAX_TEXT, ParseError, parse_number
 from course.quiz.variants import instantiate
 from course.yamlsafe import YNode, parse_file
-
-MAX_TEXT = 1000
 
 
 class _Problem(Exception):

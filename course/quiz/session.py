@@ -4,7 +4,8 @@ Each answer is graded, saved to the progress store in its own transaction and
 only then explained, so a killed process loses at most the question on screen.
 `q`, Ctrl-C and end of input all end the session the same way: what was answered
 is kept, the attempt is marked abandoned and the summary is shown.
-This module only talks to the student; scoring is course.quiz.grading's job.
+This module only talks to the student; reading what was typed is course.quiz.typed's
+job, scoring is course.quiz.grading's.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import click
 
 from course.model import Lesson
 from course.progress.store import ProgressStore
-from course.quiz import grading, review
+from course.quiz import grading, review, typed
 from course.quiz.grading import AnswerResult, QuizResult, fmt_points
 from course.quiz.variants import QuestionInstance, instantiate, instantiate_quiz
 
@@ -87,18 +88,18 @@ def show_question(term: Terminal, instance: QuestionInstance, header: str) -> No
     term.wrap(instance.prompt)
     kind = instance.kind
     if kind in ("single", "multiple"):
-        for letter, choice in zip(grading.LETTERS, instance.choices):
+        for letter, choice in zip(typed.LETTERS, instance.choices):
             term.say(f"  {letter}) {choice.text}")
     elif kind == "ordering":
         for number, item in enumerate(instance.items, 1):
             term.say(f"  {number}. {item}")
     elif kind == "matching":
-        for letter, left in zip(grading.LETTERS, instance.lefts):
+        for letter, left in zip(typed.LETTERS, instance.lefts):
             term.say(f"  {letter}) {left}")
         term.say("  with")
         for number, right in enumerate(instance.rights, 1):
             term.say(f"  {number}. {right}")
-    term.wrap(f"{grading.input_hint(instance)} · {COMMANDS_HINT}", dim=True)
+    term.wrap(f"{typed.input_hint(instance)} · {COMMANDS_HINT}", dim=True)
 
 
 def ask_turn(term: Terminal, instance: QuestionInstance) -> Turn:
@@ -110,21 +111,21 @@ def ask_turn(term: Terminal, instance: QuestionInstance) -> Turn:
         if command == "?":
             hinted = True
             term.wrap(f"Hint: {instance.question.hint or 'no hint for this question.'}", "  ", fg="cyan")
-            term.say(f"  ({grading.input_hint(instance)})", dim=True)
+            term.say(f"  ({typed.input_hint(instance)})", dim=True)
             continue
         if command == "s":
             return Turn(None, hinted)
         if command == "q":
             return Turn(quit=True)
-        parsed = grading.parse_typed(instance, line)
-        if isinstance(parsed, grading.ParseError):
+        parsed = typed.parse_typed(instance, line)
+        if isinstance(parsed, typed.ParseError):
             term.say(f"  {parsed.reason}; try again.", fg="yellow")
             continue
         return Turn(parsed, hinted)
 
 
 def _label(instance: QuestionInstance, choice_text: str) -> str:
-    for letter, choice in zip(grading.LETTERS, instance.choices):
+    for letter, choice in zip(typed.LETTERS, instance.choices):
         if choice.text == choice_text:
             return f"{letter}) "
     return ""
