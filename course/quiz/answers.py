@@ -23,6 +23,21 @@ from course.quiz.variants import instantiate
 from course.yamlsafe import YNode, parse_file
 
 
+def _unknown_id_message(question_id: str, quiz: Quiz) -> str:
+    """Name the closest ids; the full list only for a short quiz (`course quiz --key` has them all)."""
+    import difflib
+
+    ids = [q.id for q in quiz.questions]
+    close = difflib.get_close_matches(question_id, ids, n=3, cutoff=0.75)
+    if close:
+        hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    elif len(ids) <= 10:
+        hint = f"quiz {quiz.lesson_id} has: {', '.join(ids)}"
+    else:
+        hint = f"`course quiz {quiz.lesson_id} --key` lists all {len(ids)} ids"
+    return f"unknown question id '{question_id}' in quiz {quiz.lesson_id}; {hint}"
+
+
 class _Problem(Exception):
     """One bad answer; becomes a Diagnostic at `where`."""
 
@@ -42,9 +57,8 @@ def load_answers(path: Path, quiz: Quiz, display_name: str | None = None) -> dic
     for question_id, node in root.value.items():
         question = quiz.question(question_id)
         if question is None:
-            known = ", ".join(q.id for q in quiz.questions)
             where = (root.keys or {}).get(question_id, node.where)
-            problems.append(Diagnostic(where, f"unknown question id '{question_id}' (quiz {quiz.lesson_id} has: {known})"))
+            problems.append(Diagnostic(where, _unknown_id_message(question_id, quiz)))
             continue
         if node.kind == "scalar" and node.value is None:
             continue  # `q1: ~` or `q1:` -- skipped
