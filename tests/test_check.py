@@ -23,6 +23,7 @@ from course.errors import CourseError
 from course.grading.results import Status
 from course.loader import load_course
 from course.paths import builtin_root
+from coursefactory import EXERCISE as TINY_EXERCISE
 
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
@@ -518,29 +519,15 @@ def test_import_course_and_help_stay_free_of_numpy(tmp_path):
 # --------------------------------------------------------------------------- a student release
 
 
-STUDENT_EXERCISE = """\
-format_version: 1
-id: double
-title: Double it
-lesson: intro
-section: basics
-function: double
-signature: double(x)
-instructions: Return 2 * x.
-hints:
-  - Multiply by two.
-tolerance: {rtol: 1.0e-9, atol: 0.0}
-cases:
-  - name: small
-    visibility: public
-    seed: 1
+HIDDEN_CASE = """\
+  - name: hidden_one
+    visibility: hidden
+    seed: 2
     args:
-      - {normal: {shape: [3, 4]}}
-mistakes:
-  - name: triple
-    description: multiplies by three
-    message: multiply by two, not three
+      - {normal: {shape: [2, 5], scale: 10.0}}
 """
+# The tiny course's exercise without its hidden case: what a release would keep.
+STUDENT_EXERCISE = TINY_EXERCISE.replace(HIDDEN_CASE, "")
 
 
 def test_a_student_release_grades_from_stored_vectors(tmp_path, home):

@@ -28,6 +28,21 @@ def problems(tmp_path, **files) -> list[str]:
     return [str(d) for d in validate_course(root)]
 
 
+DISPLAY = {"lesson": "content/intro/lesson.yaml", "quiz": "content/intro/quiz.yaml",
+           "exercise": "exercises/double/exercise.yaml"}
+
+
+def assert_reported_at_line(tmp_path, kind: str, base: str, old: str, new: str, needle: str, message: str) -> None:
+    """Break one file of the tiny course; `message` must be reported at the line holding `needle`."""
+    assert old in base
+    text = base.replace(old, new, 1)
+    found = problems(tmp_path, **{kind: text})
+    line = line_of(text, needle)
+    matching = [p for p in found if message in p]
+    assert matching, f"{message!r} not in {found}"
+    assert matching[0].startswith(f"{DISPLAY[kind]}:{line}:"), matching
+
+
 def test_the_tiny_course_loads_into_typed_objects(tmp_path):
     course = load_course(write_course(tmp_path))
     lesson = course.lesson("intro")
@@ -74,13 +89,7 @@ def test_the_shipped_course_is_valid():
     ],
 )
 def test_lesson_errors_are_reported_at_their_line(tmp_path, old, new, needle, message):
-    assert old in LESSON
-    text = LESSON.replace(old, new, 1)
-    found = problems(tmp_path, lesson=text)
-    line = line_of(text, needle)
-    matching = [p for p in found if message in p]
-    assert matching, f"{message!r} not in {found}"
-    assert matching[0].startswith(f"content/intro/lesson.yaml:{line}:"), matching
+    assert_reported_at_line(tmp_path, "lesson", LESSON, old, new, needle, message)
 
 
 @pytest.mark.parametrize(
@@ -99,13 +108,7 @@ def test_lesson_errors_are_reported_at_their_line(tmp_path, old, new, needle, me
     ],
 )
 def test_exercise_errors_are_reported_at_their_line(tmp_path, old, new, needle, message):
-    assert old in EXERCISE
-    text = EXERCISE.replace(old, new, 1)
-    found = problems(tmp_path, exercise=text)
-    line = line_of(text, needle)
-    matching = [p for p in found if message in p]
-    assert matching, f"{message!r} not in {found}"
-    assert matching[0].startswith(f"exercises/double/exercise.yaml:{line}:"), matching
+    assert_reported_at_line(tmp_path, "exercise", EXERCISE, old, new, needle, message)
 
 
 @pytest.mark.parametrize(
@@ -122,13 +125,7 @@ def test_exercise_errors_are_reported_at_their_line(tmp_path, old, new, needle, 
     ],
 )
 def test_quiz_errors_are_reported_at_their_line(tmp_path, old, new, needle, message):
-    assert old in QUIZ
-    text = QUIZ.replace(old, new, 1)
-    found = problems(tmp_path, quiz=text)
-    line = line_of(text, needle)
-    matching = [p for p in found if message in p]
-    assert matching, f"{message!r} not in {found}"
-    assert matching[0].startswith(f"content/intro/quiz.yaml:{line}:"), matching
+    assert_reported_at_line(tmp_path, "quiz", QUIZ, old, new, needle, message)
 
 
 @pytest.mark.parametrize(
