@@ -48,6 +48,7 @@ def check(
     function whose source cannot be found (a lambda, a builtin, ...).
     """
     from course.grading.check import check_exercise
+    from course.grading.submission import check_source_text, read_submission
     from course.loader import load_course
     from course.paths import resolve_root
 
@@ -58,6 +59,7 @@ def check(
         raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
     if callable(path_or_function) and not isinstance(path_or_function, (str, Path)):
         source, filename = function_source(path_or_function, exercise.function)
+        check_source_text(source, f"the source of {path_or_function.__name__}")
     else:
         path = Path(path_or_function)
         source, filename = read_submission(path), str(path)
@@ -118,21 +120,6 @@ def write_feedback(
                 plots={exercise.id: pictures}, student=student,
             ))
     return written
-
-
-def read_submission(path: Path) -> str:
-    """The text of a submission file (UTF-8, or the encoding its coding line declares)."""
-    import tokenize
-
-    if not path.is_file():
-        raise UsageError(f"file not found: {path}")
-    try:
-        with tokenize.open(path) as handle:
-            return handle.read()
-    except (SyntaxError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {path}: {error}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
 def open_progress():

@@ -53,7 +53,8 @@ def cli(ctx: click.Context, course_dir: str | None) -> None:
     Instructors:  validate, verify, release, grade, figures
     Everyone:     demo (the whole journey, non-interactively)
 
-    Exit codes: 0 success, 1 graded and something failed, 2 usage or content error.
+    Exit codes: 0 success, 1 graded and something failed, 2 usage or content error,
+    3 could not grade (the grader failed: run again), 130 interrupted.
     """
     ctx.obj = common.State(course_dir=course_dir)
 

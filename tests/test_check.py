@@ -310,15 +310,16 @@ def test_hidden_case_messages_never_show_hidden_inputs_or_expected_values(tmp_pa
             continue
         message = case["message"].split("; looks like a known mistake")[0]
         assert not case["passed"]
-        assert re.fullmatch(r"wrong shape|contains NaN or inf|values differ from the expected output|raised \w+ \(line \d+\)", message), message
+        assert re.fullmatch(r"wrong shape|contains NaN or inf|values differ from the expected output|raised an exception", message), message
         args, _ = arguments[case["name"]]
         secrets = {f"{v:.4g}" for v in np.ravel(args[0])[:5]} | {f"{v:.4g}" for v in np.ravel(expected[case["name"]])[:5]}
         secrets |= {str(args[0].shape), str(expected[case["name"]].shape)}
         assert not any(s in case["message"] for s in secrets if len(s) > 1), (case["name"], case["message"])
-    assert report["traceback"] and "message not shown: hidden case" in report["traceback"]
-    assert "cannot handle (2, 3, 4)" not in report["traceback"]  # the message (with the input's shape) is left out
-    assert 'raise ValueError(f"cannot handle' in report["traceback"]  # the student's own line is shown
-    assert report["output"] == ""  # what the code printed may reveal hidden inputs
+    # Only hidden cases raised: no traceback at all (its message, its class and its line
+    # are the submission's behaviour on hidden inputs), and no printed output.
+    assert report["traceback"] is None
+    assert "cannot handle" not in json.dumps(report)
+    assert report["output"] == ""
 
 
 def test_public_case_messages_show_shapes_and_values(tmp_path, home):

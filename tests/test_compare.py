@@ -8,32 +8,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from course.grading.checks import TEMPLATES
 from course.grading.compare import (
-    BAD_RETURN,
-    NOT_RUN,
-    OK,
-    RAISED,
     Observed,
     argument_names,
     compare_case,
     name_mistakes,
 )
+from course.grading.sandbox.records import CallStatus
 from course.model import Case, CaseTolerance, InputSpec, Where
 
-HIDDEN_PHRASES = {
-    "wrong shape",
-    "wrong dtype (expected floating-point values)",
-    "wrong dtype (expected integer values)",
-    "wrong dtype (expected a boolean array (True/False))",
-    "wrong dtype (expected an exact integer)",
-    "contains NaN or inf",
-    "values differ from the expected output",
-    "does not sum to 1 along the axis",
-    "contains negative values",
-    "changes when a constant is added to the input",
-    "fails when a constant is added to the input",
-    "input modified in place (x)",
-}
+OK, RAISED, BAD_RETURN, NOT_RUN = CallStatus.OK, CallStatus.RAISED, CallStatus.BAD_RETURN, CallStatus.NOT_RUN
+HIDDEN_PHRASES = {template.hidden for template in TEMPLATES.values()}
 
 
 def make_case(visibility="public", checks=(), rtol=1e-6, atol=1e-9, kwargs=None) -> Case:
@@ -80,7 +66,7 @@ def test_integer_output_for_float_expected_fails_the_dtype_check():
 
 def test_dtype_failure_on_a_hidden_case_names_only_the_expected_kind():
     verdict = check(make_case("hidden"), np.full(3, 0.5), ok(np.zeros(3, dtype=np.int64)))
-    assert verdict.message == "wrong dtype (expected floating-point values)"
+    assert verdict.message == "wrong dtype"
 
 
 def test_float32_output_is_accepted_for_float64_expected():
@@ -204,7 +190,7 @@ def test_inputs_modified_in_place_are_caught():
     assert verdict.check == "inputs_unchanged"
     assert verdict.message == "modified its input 'x' in place (3 of 3 entries changed; first at [0]: was 1.0, now -2.0)"
     hidden = make_case("hidden", checks=["inputs_unchanged"])
-    assert check(hidden, np.ones(3), ok(np.ones(3), args_after=[sent - 3.0]), args=(sent,)).message == "input modified in place (x)"
+    assert check(hidden, np.ones(3), ok(np.ones(3), args_after=[sent - 3.0]), args=(sent,)).message == "modified an input in place"
     assert check(case, np.ones(3), ok(np.ones(3), args_after=[sent.copy()]), args=(sent,)).passed
 
 
@@ -223,7 +209,7 @@ def test_a_raised_exception_shows_its_message_and_the_students_line():
     assert public.check == "error"
     assert public.message == "raised ValueError: operands could not be broadcast (line 8)"
     hidden = check(make_case("hidden"), np.ones(2), Observed(RAISED, None, error))
-    assert hidden.message == "raised ValueError (line 8)"
+    assert hidden.message == "raised an exception"  # not even the class name: it could be built from the inputs
 
 
 def test_a_non_array_return_value_is_reported():

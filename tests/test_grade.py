@@ -97,8 +97,10 @@ def sandbox_children() -> list[int]:
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
+    """Student -> row of grades.csv (the "Points Possible" row left out)."""
     with open(out / "grades.csv", newline="") as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
+        lines = [line for line in f if not line.startswith("#")]
+    return {row["student"]: row for row in csv.DictReader(lines) if row["student"] != "Points Possible"}
 
 
 # --------------------------------------------------------------------------- a class
@@ -166,16 +168,22 @@ def test_a_class_is_graded_and_the_exit_code_says_something_failed(graded_class)
     assert "ignored README.txt: not a folder" in done.stderr
 
 
-def test_grades_csv_has_a_row_per_student_a_column_per_exercise_and_a_total(graded_class):
+def test_grades_csv_has_points_and_status_per_exercise_a_maximum_and_a_total(graded_class):
     out = graded_class["out"]
-    header = (out / "grades.csv").read_text().splitlines()[0]
-    assert header == ",".join(["student", *EXERCISES, "total"])
+    header, maxima = (out / "grades.csv").read_text().splitlines()[:2]
+    assert header == ",".join(["student", *(f"{e},{e} status" for e in EXERCISES), "total"])
+    maximum = {e.id: sum(c.points for c in e.cases) for e in COURSE.exercises}
+    assert maxima == ",".join(["Points Possible", *(f"{maximum[e]:g}," for e in EXERCISES), "44"])
     grades = read_grades(out)
     assert list(grades) == ["alice", "bob", "mallory", "trudy"]
     assert grades["alice"]["total"] == "44"
-    assert all(grades["alice"][e] != "0" for e in EXERCISES)
-    assert grades["bob"]["softmax"] == "6" and grades["bob"]["param_count"] == "0"
+    assert all(grades["alice"][e] != "0" and grades["alice"][f"{e} status"] == "passed" for e in EXERCISES)
+    assert grades["bob"]["softmax"] == "6" and grades["bob"]["softmax status"] == "failed"
+    assert grades["bob"]["param_count"] == "0" and grades["bob"]["layer_norm status"] == "not_submitted"
+    assert grades["bob"]["causal_mask status"] == "not_attempted"  # the starter, unchanged
     assert grades["bob"]["total"] == "6"
+    assert grades["mallory"]["softmax status"] == "error"  # it hangs
+    assert grades["trudy"]["softmax status"] == "unreadable"  # a folder, not a file
     assert all(grades[name]["total"] == "0" for name in ("mallory", "trudy"))
 
 
@@ -204,7 +212,7 @@ def test_hostile_submissions_score_zero_with_the_reason_and_the_batch_goes_on(gr
     flood = result(graded_class, "mallory", "positional_encoding")
     assert flood["score"] == 0 and flood["status"] == "error"
     link = result(graded_class, "mallory", "param_count")
-    assert link["score"] == 0 and "symbolic link to a file outside the student's folder" in link["load_error"]
+    assert link["score"] == 0 and "symbolic link to a file outside its folder" in link["load_error"]
     assert graded_class["seconds"] < 120
 
 
@@ -220,7 +228,7 @@ def test_files_the_grader_must_not_read_are_refused_with_the_reason(graded_class
     assert "is not UTF-8 text (byte 0xff on line 1)" in result(graded_class, "trudy", "self_attention")["load_error"]
     assert "more than the 1,048,576 bytes" in result(graded_class, "trudy", "layer_norm")["load_error"]
     assert "is not a regular file" in result(graded_class, "trudy", "causal_mask")["load_error"]
-    assert "outside the student's folder" in result(graded_class, "trudy", "param_count")["load_error"]
+    assert "outside its folder" in result(graded_class, "trudy", "param_count")["load_error"]
 
 
 def test_stray_python_files_are_noted(graded_class):

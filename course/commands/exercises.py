@@ -6,6 +6,7 @@ the grading path, inside the functions (`course --help` must stay light).
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -179,12 +180,15 @@ def check(state, exercise_id: str, file: str | None, fmt: str, output: str | Non
           plots: str | None, html: str | None) -> None:
     """Check FILE (default: the file `course start` wrote) against EXERCISE's cases.
 
-    Exit code 0 when every case passed, 1 when something failed (or the exercise is
-    not attempted yet), 2 for a missing file, an unknown exercise or --strict refusing.
+    \b
+    Exit codes: 0 every case passed; 1 something failed (or not attempted yet);
+    2 usage or content error (a missing or unreadable file, an unknown exercise,
+    --strict refusing); 3 could not grade (the grader failed, not the submission:
+    run it again); 130 interrupted.
     """
     _check_targets(plots, html)
-    from course.api import read_submission
     from course.grading.check import start_early
+    from course.grading.submission import read_submission
 
     try:
         path = submission_path(exercise_id, file)
@@ -202,23 +206,27 @@ def check(state, exercise_id: str, file: str | None, fmt: str, output: str | Non
                        plots=plots, html=html)
         store = _open_store_or_warn()
         if watch:
-            passed = _watch(course, exercise, path, store, options, session, source)
+            status = _watch(course, exercise, path, store, options, session, source)
         else:
-            passed = _check_once(course, exercise, path, store, options, session, source).passed
+            status = _check_once(course, exercise, path, store, options, session, source).status
     finally:
         if session is not None:
             session.close()
         if store is not None:
             store.close()
-    sys.exit(0 if passed else 1)
+    from course.grading.results import exit_code
+
+    sys.exit(exit_code([status]) if status is not None else 1)
 
 
 def submission_path(exercise_id: str, file: str | None) -> Path:
     """FILE, else the file `course start` wrote, else ./<exercise>.py; UsageError if none exists."""
     if file is not None:
         path = Path(file)
-        if not path.is_file():
-            raise UsageError(f"file not found: {file}")
+        if not os.path.lexists(path):  # anything else there is refused, with the reason, when read
+            from course import untrusted
+
+            raise UsageError(f"file not found: {untrusted.name(file)}")
         return path
     started = started_path(exercise_id)
     if started is not None and started.is_file():
@@ -243,8 +251,9 @@ def _open_store_or_warn():
 
 
 def _check_once(course, exercise, path: Path, store, options: dict, session=None, source=None):
-    from course.api import new_details, read_submission
+    from course.api import new_details
     from course.grading.check import check_exercise
+    from course.grading.submission import read_submission
 
     if source is None:
         source = read_submission(path)
@@ -330,17 +339,17 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def _watch(course, exercise, path: Path, store, options: dict, session=None, source=None) -> bool:
+def _watch(course, exercise, path: Path, store, options: dict, session=None, source=None):
     """Check, then poll mtime and size; check again on every change. Ctrl-C ends it.
 
     Polling (not inotify) so it works on network drives, WSL's /mnt/c and editors that
-    save by renaming. Returns whether the last check passed.
+    save by renaming. Returns the last check's Status (None when no check finished).
     """
     from course.errors import CourseError
 
     unicode = sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") in ("utf8", "utf16", "utf32")
     rule = ("─" if unicode else "-") * 72
-    passed = False
+    passed = None
     seen = _stat(path)
     try:
         passed = _checked(course, exercise, path, store, options, CourseError, session, source)
@@ -366,17 +375,17 @@ def _watch(course, exercise, path: Path, store, options: dict, session=None, sou
     return passed
 
 
-def _checked(course, exercise, path, store, options, course_error, session=None, source=None) -> bool:
+def _checked(course, exercise, path, store, options, course_error, session=None, source=None):
     """One check inside --watch: a problem with the file is shown, and watching goes on."""
     from course.grading.check import SandboxRefused
 
     try:
-        return _check_once(course, exercise, path, store, options, session, source).passed
+        return _check_once(course, exercise, path, store, options, session, source).status
     except SandboxRefused:
         raise
     except course_error as error:
         click.echo(f"error: {error}", err=True)
-        return False
+        return None
 
 
 COMMANDS = [exercises, start, hint, check]

@@ -132,13 +132,16 @@ def grade(state, submissions: str, out_dir: str, jobs: int, force: bool, strict:
     """Grade a class: each folder of SUBMISSIONS is one student with <exercise>.py files.
 
     \b
-    Writes DIR/grades.csv (a row per student, a column per exercise, total),
-    DIR/results.json (everything) and, per student, DIR/<student>/junit.xml and
-    DIR/<student>/results.json (Gradescope). A missing file scores 0 as "not
-    submitted"; a file that crashes, hangs or attacks the grader scores 0 with the
-    reason. Students whose files have not changed since the last run are not regraded.
-    Exit 0 when every submission passed, 1 otherwise, 2 for bad input, 130 when
-    interrupted (what was finished is kept and marked partial).
+    Writes DIR/grades.csv (a row per student: points and status per exercise, total;
+    a "Points Possible" row), DIR/results.json (everything) and, per student,
+    DIR/<student>/junit.xml and DIR/<student>/results.json (Gradescope). A missing
+    file scores 0 as "not submitted"; a file that crashes, hangs or attacks the grader
+    scores 0 with the reason. A file the grader itself could not grade is "could not
+    grade" (no points, never reused: run again to retry). Students whose files have
+    not changed since the last run are not regraded.
+    Exit codes: 0 every submission passed; 1 something failed; 2 usage or content
+    error; 3 some could not be graded; 130 interrupted (what was finished is kept
+    and marked partial).
     """
     from course.instructor.grade import grade_class
 
@@ -160,9 +163,15 @@ def grade(state, submissions: str, out_dir: str, jobs: int, force: bool, strict:
     passed = sum(1 for s in batch.students if s.passed == len(s.results))
     click.echo(f"{len(batch.students)} students ({batch.regraded} graded, {batch.reused} unchanged; "
                f"{batch.submissions} files graded), {passed} passed everything, {batch.seconds:.1f} s")
+    if batch.refused:
+        click.echo(f"{len(batch.refused)} folder{'s' if len(batch.refused) != 1 else ''} not graded "
+                   f"(see the notes above)")
     click.echo(f"gradebook: {out / 'grades.csv'}")
     click.echo(f"results:   {out / 'results.json'}; per student: {out}/<student>/junit.xml, results.json"
                + (", report.html" if _has_html() else ""))
+    summary = batch.closing_summary()
+    if summary:
+        click.echo(summary, err=True)
     sys.exit(batch.exit_code)
 
 

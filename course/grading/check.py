@@ -24,7 +24,9 @@ import time
 import tokenize
 from typing import TYPE_CHECKING, Any, Sequence
 
+from course import untrusted
 from course.errors import ContentError, CourseError
+from course.grading.checks import Check, message as check_message
 from course.grading.results import CaseResult, CheckResult, Status, trim_output
 from course.model import Course, Exercise
 
@@ -37,7 +39,7 @@ STORE_STATUS = {  # results.Status -> the progress store's vocabulary
     Status.FAILED: "failing",
     Status.NOT_ATTEMPTED: "not_attempted",
     Status.ERROR: "error",
-}
+}  # Status.COULD_NOT_GRADE is never stored: it says nothing about the student's work
 
 
 class SandboxRefused(CourseError):
@@ -67,6 +69,7 @@ def check_exercise(
     actual outputs and, for failing public cases, probe outcomes (for the pictures).
     """
     started = time.monotonic()
+    filename = untrusted.name(filename)  # it is shown in reports and tracebacks
     try:
         if is_unchanged_starter(exercise, source):
             message = f"not attempted: {filename} is still the starter code"
@@ -81,7 +84,7 @@ def check_exercise(
         details.hidden = tuple(c.name for c in exercise.cases if c.visibility == "hidden")
         if result.status is Status.FAILED:
             _run_probes(course, exercise, source, filename, strict, details)
-    if progress is not None:
+    if progress is not None and result.status is not Status.COULD_NOT_GRADE:
         result = _record(progress, result, source)
     return result
 
@@ -101,7 +104,7 @@ def start_early(root, exercise_id: str, source: str, *, filename: str, strict: b
     exercise = _preview_exercise(Path(root), exercise_id)
     if exercise is None or is_unchanged_starter(exercise, source):
         return None
-    return start_session(exercise, source, filename, strict, _hidden_for_root(Path(root)))
+    return start_session(exercise, source, untrusted.name(filename), strict)
 
 
 def _preview_exercise(root, exercise_id: str) -> Exercise | None:
@@ -146,9 +149,9 @@ def _rstripped(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def _not_attempted(exercise: Exercise, filename: str, message: str, isolation, started: float, **extra) -> CheckResult:
+def _not_attempted(exercise: Exercise, filename: str, text: str, isolation, started: float, **extra) -> CheckResult:
     cases = tuple(
-        CaseResult(c.name, c.visibility, c.points, 0.0, False, "not_attempted", message) for c in exercise.cases
+        CaseResult(c.name, c.visibility, c.points, 0.0, False, Check.NOT_ATTEMPTED, text) for c in exercise.cases
     )
     return CheckResult(
         exercise=exercise.id,
@@ -174,23 +177,7 @@ def sandbox_limits(exercise: Exercise):
     return Limits(wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)), memory_bytes=exercise.limits.memory_mb << 20)
 
 
-def hidden_paths(course: Course) -> list:
-    """What the child must not see: the engine, the course (references, hidden cases), progress."""
-    return _hidden_for_root(course.root)
-
-
-def _hidden_for_root(root) -> list:
-    from course.paths import PACKAGE_DIR, course_home
-
-    paths = [PACKAGE_DIR, root]
-    try:
-        paths.append(course_home())
-    except Exception:  # no user data folder on this machine: nothing to hide there
-        pass
-    return paths
-
-
-def start_session(exercise: Exercise, source: str, filename: str, strict: bool, hidden: Sequence):
+def start_session(exercise: Exercise, source: str, filename: str, strict: bool):
     """The sandbox session for `source`, started now: the child's start-up (namespaces,
     numpy, the submission) overlaps the caller's work. SandboxRefused under --strict."""
     from course.grading import sandbox
@@ -201,49 +188,89 @@ def start_session(exercise: Exercise, source: str, filename: str, strict: bool, 
             filename=filename,
             function=exercise.function,
             limits=sandbox_limits(exercise),
-            hidden_paths=hidden,
             strict=strict,
         )
     except sandbox.SandboxUnavailable as error:
         raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
 
 
+def plan_calls(exercise: Exercise, arguments) -> tuple[list, dict[str, int], dict[str, int]]:
+    """The calls of one check, public cases first: (calls, case -> index, case -> shifted index).
+
+    Why the order: the sandbox sends a hidden call's inputs only after every call
+    before it has returned, so nothing a public case shows can depend on hidden inputs.
+    Each shift_invariant case adds a call on its first argument + SHIFT, hidden when
+    the case is.
+    """
+    from course.grading import sandbox
+    from course.grading.expected import shifted_arguments
+
+    calls: list = []
+    index: dict[str, int] = {}
+    shift_index: dict[str, int] = {}
+    for hidden in (False, True):
+        for case in exercise.cases:
+            if (case.visibility == "hidden") != hidden:
+                continue
+            args, kwargs = arguments[case.name]
+            index[case.name] = len(calls)
+            calls.append(sandbox.Call(args, kwargs, hidden=hidden))
+        for case in exercise.cases:
+            if (case.visibility == "hidden") != hidden:
+                continue
+            args, kwargs = arguments[case.name]
+            if "shift_invariant" in case.checks and args:
+                shift_index[case.name] = len(calls)
+                calls.append(sandbox.Call(*shifted_arguments(args, kwargs), hidden=hidden))
+    return calls, index, shift_index
+
+
 def _run_and_compare(course, exercise, source, filename, strict, started, session=None, details=None) -> CheckResult:
     from course.grading import sandbox
 
     if session is None:
-        session = start_session(exercise, source, filename, strict, hidden_paths(course))
+        session = start_session(exercise, source, filename, strict)
     with session:
-        from course.grading.expected import case_arguments, expected_outputs, shifted_arguments
+        from course.grading.expected import case_arguments, expected_outputs
 
         arguments = case_arguments(list(exercise.cases))
         expected = expected_outputs(course, exercise, arguments)
-        calls = [sandbox.Call(args, kwargs) for args, kwargs in arguments.values()]
-        shift_index = {}
-        for case in exercise.cases:
-            args, kwargs = arguments[case.name]
-            if "shift_invariant" in case.checks and args:
-                shift_index[case.name] = len(calls)
-                calls.append(sandbox.Call(*shifted_arguments(args, kwargs)))
+        calls, index, shift_index = plan_calls(exercise, arguments)
         try:
             run = session.run(calls)
         except sandbox.SandboxUnavailable as error:
             raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
         except sandbox.SandboxError as error:
-            raise CourseError(f"the grader could not run the submission: {error}") from None
-    return _judge(course, exercise, filename, arguments, expected, run, shift_index, started, details)
+            return could_not_grade(exercise, filename, str(error), started)
+    return _judge(course, exercise, filename, arguments, expected, run, index, shift_index, started, details)
 
 
-def _judge(course, exercise, filename, arguments, expected, run, shift_index, started, details=None) -> CheckResult:
+def could_not_grade(exercise: Exercise, filename: str, reason: str, started: float | None = None) -> CheckResult:
+    """The grader failed (not the submission): no points, a status of its own, the reason."""
+    reason = untrusted.clean(reason)
+    cases = tuple(
+        CaseResult(c.name, c.visibility, c.points, 0.0, False, Check.COULD_NOT_GRADE,
+                   check_message(Check.COULD_NOT_GRADE, False, detail=reason))
+        for c in exercise.cases
+    )
+    return CheckResult(
+        exercise=exercise.id, status=Status.COULD_NOT_GRADE, score=0.0, max_score=_max_score(exercise),
+        cases=cases, seconds=time.monotonic() - started if started is not None else 0.0, submission=filename,
+        notes=(f"could not grade: {reason}; run the same command again to retry",),
+    )
+
+
+def _judge(course, exercise, filename, arguments, expected, run, index, shift_index, started, details=None) -> CheckResult:
     from course.grading import compare
 
     isolation = run.isolation
-    hidden_ran = any(case.visibility == "hidden" for case in exercise.cases)
+    hidden_ran = run.hidden_started
     notes = []
     if not run.loaded:
         reason = _first_line(run.load_error) or "the file could not be loaded"
         cases = tuple(
-            CaseResult(c.name, c.visibility, c.points, 0.0, False, "load", f"not run: the file could not be loaded ({reason})")
+            CaseResult(c.name, c.visibility, c.points, 0.0, False, Check.LOAD,
+                       check_message(Check.LOAD, False, detail=reason))
             for c in exercise.cases
         )
         return CheckResult(
@@ -252,17 +279,18 @@ def _judge(course, exercise, filename, arguments, expected, run, shift_index, st
             seconds=time.monotonic() - started, submission=filename,
         )
     names = compare.argument_names(exercise.signature)
-    observed = [compare.observed(o) for o in run.outcomes]
-    if _all_not_implemented(observed[: len(exercise.cases)]):
+    outcomes = [compare.observed(o) for o in run.outcomes]
+    observed = [outcomes[index[case.name]] for case in exercise.cases]  # in the exercise's order
+    if _all_not_implemented(observed):
         return _not_attempted(
             exercise, filename, f"not attempted: {exercise.function} still raises NotImplementedError", isolation, started,
             output="" if hidden_ran else _output(run),
         )
     student = {}
-    for index, case in enumerate(exercise.cases):
+    for case in exercise.cases:
         args, kwargs = arguments[case.name]
-        got = observed[index]
-        shifted = observed[shift_index[case.name]] if case.name in shift_index else None
+        got = outcomes[index[case.name]]
+        shifted = outcomes[shift_index[case.name]] if case.name in shift_index else None
         verdict = compare.compare_case(
             case, expected[case.name], got, args=args, kwargs=kwargs, shifted=shifted,
             function=exercise.function, arg_names=names,
@@ -291,7 +319,7 @@ def _judge(course, exercise, filename, arguments, expected, run, shift_index, st
         _keep_details(details, exercise, arguments, expected, student, results)
     if run.termination.value != "completed":
         notes.append(f"sandbox: {run.termination_detail}")
-    if hidden_ran and (run.stdout or run.stderr):
+    if hidden_ran and (run.stdout.strip() or run.stderr.strip()):
         notes.append("printed output is not shown because hidden cases were run")
     all_passed = all(r.passed for r in results)
     status = Status.ERROR if run.termination.value != "completed" else (Status.PASSED if all_passed else Status.FAILED)
@@ -339,7 +367,7 @@ def _run_probes(course, exercise, source, filename, strict, details) -> None:
     if not plan:
         return
     try:
-        session = start_session(exercise, source, filename, strict, hidden_paths(course))
+        session = start_session(exercise, source, filename, strict)
         run = session.run([sandbox.Call(args, kwargs) for _, _, args, kwargs in plan])
     except (SandboxRefused, sandbox.SandboxUnavailable, sandbox.SandboxError) as error:
         details.notes.append(f"the extra calls for the pictures could not run: {error}")
@@ -374,26 +402,25 @@ def _name_mistakes(course, exercise, failed, arguments, expected, student, names
 
 
 def _all_not_implemented(observed) -> bool:
-    from course.grading.compare import RAISED, exception_type
+    from course.grading.compare import exception_type
+    from course.grading.sandbox.records import CallStatus
 
-    return bool(observed) and all(o.status == RAISED and exception_type(o.error) == "NotImplementedError" for o in observed)
+    return bool(observed) and all(
+        o.status is CallStatus.RAISED and exception_type(o.error) == "NotImplementedError" for o in observed)
 
 
 def _first_traceback(exercise: Exercise, observed) -> str:
-    """The first exception a case raised, public cases first; a hidden case's message is left out."""
-    from course.grading.compare import RAISED, exception_type
+    """The first exception a public case raised, with its traceback.
 
-    raised = [(case, o) for case, o in zip(exercise.cases, observed) if o.status == RAISED and o.error]
-    raised.sort(key=lambda pair: pair[0].visibility != "public")
-    if not raised:
-        return ""
-    case, outcome = raised[0]
-    text = outcome.error.strip()
-    if case.visibility == "hidden":
-        lines = text.splitlines()
-        start = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last")), len(lines))
-        text = "\n".join([f"{exception_type(text)} (message not shown: hidden case)"] + lines[start:])
-    return f"in case '{case.name}':\n{text}"
+    Hidden cases never contribute: their messages, exception names and tracebacks are
+    the submission's behaviour on hidden inputs (course.grading.checks).
+    """
+    from course.grading.sandbox.records import CallStatus
+
+    for case, outcome in zip(exercise.cases, observed):
+        if case.visibility == "public" and outcome.status is CallStatus.RAISED and outcome.error:
+            return f"in case '{case.name}':\n{outcome.error.strip()}"
+    return ""
 
 
 def _output(run) -> str:

@@ -12,9 +12,9 @@ noise):
     sums_to_one, non_negative, shift_invariant   properties (course.model.PROPERTY_CHECKS)
     inputs_unchanged          the caller's positional arrays are as they were sent
 
-Messages are in the student's terms. A hidden case's message names only the kind of
-check that failed: never its inputs, expected values or shapes (the student's own
-shape or values would reveal the inputs too).
+Messages are in the student's terms and come from the table in course.grading.checks:
+a hidden case's message is that table's constant for the check that failed, never
+anything computed from its inputs, expected values or the submission's behaviour.
 
 Known mistakes: the same comparison is run on each known-mistake implementation's
 output; a student failure that fails the same check with the same output (same shape,
@@ -28,11 +28,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course.grading.checks import Check, message
+from course.grading.sandbox.records import CallStatus
 from course.model import Case, CaseTolerance
 
 SHIFT = 10.0  # shift_invariant: f(x + SHIFT) must equal f(x)
-
-OK, RAISED, BAD_RETURN, NOT_RUN = "ok", "raised", "bad_return", "not_run"
 
 _PRINT = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
 
@@ -47,7 +47,7 @@ class Observed:
     arguments after the call, by name.
     """
 
-    status: str  # ok | raised | bad_return | not_run
+    status: CallStatus
     value: np.ndarray | None = None
     error: str = ""
     args_after: tuple = ()
@@ -57,19 +57,22 @@ class Observed:
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
-    check: str = ""  # the first check that failed, "" when passed
+    check: Check | None = None  # the first check that failed, None when passed
     message: str = ""
 
 
-PASSED = Verdict(True, "", "passed")
+PASSED = Verdict(True, None, "passed")
+
+
+def fail(check: Check, hidden: bool, **fields: object) -> Verdict:
+    """A failed verdict whose message comes from the table in course.grading.checks."""
+    return Verdict(False, check, message(check, hidden, **fields))
 
 
 def observed(outcome: Any) -> Observed:
-    """An Observed from any object with status/value/error/args_after (the sandbox's CallOutcome)."""
-    status = getattr(outcome, "status", NOT_RUN)
-    status = str(getattr(status, "value", status)).lower()
+    """An Observed from the sandbox's CallOutcome (or anything with the same fields)."""
     return Observed(
-        status=status,
+        status=CallStatus(getattr(outcome, "status", CallStatus.NOT_RUN)),
         value=getattr(outcome, "value", None),
         error=getattr(outcome, "error", "") or "",
         args_after=tuple(getattr(outcome, "args_after", ()) or ()),
@@ -110,15 +113,15 @@ def compare_case(
     hidden = case.visibility == "hidden"
     kwargs = kwargs or {}
     expected = np.asarray(expected)
-    if got.status == RAISED:
-        return Verdict(False, "error", _raised(got.error, hidden))
-    if got.status == BAD_RETURN:
-        return Verdict(False, "return", _bad_return(got.error, hidden))
-    if got.status != OK or got.value is None:
+    if got.status is CallStatus.RAISED:
+        return fail(Check.ERROR, hidden, detail=_raised(got.error))
+    if got.status is CallStatus.BAD_RETURN:
+        return fail(Check.RETURN, hidden, detail=_first_line(got.error) or "returned something that is not a numeric array")
+    if got.status is not CallStatus.OK or got.value is None:
         reason = got.error or "the submission stopped before this call"
         if not reason.startswith(("not run", "did not return")):
             reason = f"not run: {reason}"
-        return Verdict(False, "not_run", reason)
+        return fail(Check.NOT_RUN, hidden, detail=reason)
     value = np.asarray(got.value)
     exact = "exact_integer" in case.checks
     for step in (_shape, _dtype, _finite, _values):
@@ -154,9 +157,7 @@ def compare_case(
 def _shape(value, expected, case, hidden, exact, args) -> Verdict | None:
     if value.shape == expected.shape:
         return None
-    if hidden:
-        return Verdict(False, "shape", "wrong shape")
-    return Verdict(False, "shape", f"got shape {_shape_text(value.shape)}, expected {_shape_text(expected.shape)}")
+    return fail(Check.SHAPE, hidden, got=_shape_text(value.shape), expected=_shape_text(expected.shape))
 
 
 def _kind(dtype: np.dtype) -> str:
@@ -182,15 +183,11 @@ def _dtype(value, expected, case, hidden, exact, args) -> Verdict | None:
     if exact:
         if have == "int":
             return None
-        if hidden:
-            return Verdict(False, "exact_integer", "wrong dtype (expected an exact integer)")
         shown = f" {_number(value[()])}" if value.ndim == 0 else ""
-        return Verdict(False, "exact_integer", f"expected an exact integer (Python int), got {value.dtype}{shown}")
+        return fail(Check.EXACT_INTEGER, hidden, got=f"{value.dtype}{shown}")
     if want == have:
         return None
-    if hidden:
-        return Verdict(False, "dtype", f"wrong dtype (expected {_KIND_WORDS[want]})")
-    return Verdict(False, "dtype", f"expected {_KIND_WORDS[want]}, got {value.dtype}")
+    return fail(Check.DTYPE, hidden, expected=_KIND_WORDS[want], got=value.dtype)
 
 
 def _finite(value, expected, case, hidden, exact, args) -> Verdict | None:
@@ -200,17 +197,17 @@ def _finite(value, expected, case, hidden, exact, args) -> Verdict | None:
     if not bad.any():
         return None
     if hidden:
-        return Verdict(False, "finite", "contains NaN or inf")
+        return fail(Check.FINITE, hidden)
     nans, infs = int(np.isnan(value[bad]).sum()), int(np.isinf(value[bad]).sum())
     what = " and ".join(p for p in (f"{nans} NaN" if nans else "", f"{infs} inf" if infs else "") if p)
     first = _first_index(bad)
-    message = f"contains {what} where the expected output is finite"
+    detail = f"contains {what} where the expected output is finite"
     if value.ndim:
-        message += f" (first at {_index(first)}: got {_number(value[first])}, expected {_number(expected[first])})"
+        detail += f" (first at {_index(first)}: got {_number(value[first])}, expected {_number(expected[first])})"
     largest = _largest_input(args)
     if largest is not None:
-        message += f"; the largest input has magnitude {largest:.3g}"
-    return Verdict(False, "finite", message)
+        detail += f"; the largest input has magnitude {largest:.3g}"
+    return fail(Check.FINITE, hidden, detail=detail)
 
 
 def _values(value, expected, case, hidden, exact, args) -> Verdict | None:
@@ -219,29 +216,29 @@ def _values(value, expected, case, hidden, exact, args) -> Verdict | None:
         if not wrong.any():
             return None
         if hidden:
-            return Verdict(False, "values", "values differ from the expected output")
+            return fail(Check.VALUES, hidden)
         if value.ndim == 0:
-            message = f"got {_number(value[()])}, expected {_number(expected[()])}"
+            detail = f"got {_number(value[()])}, expected {_number(expected[()])}"
             if value.dtype.kind in "iu" and expected.dtype.kind in "iu":
-                message += f" (off by {int(value[()]) - int(expected[()]):+,})"
-            return Verdict(False, "values", message)
+                detail += f" (off by {int(value[()]) - int(expected[()]):+,})"
+            return fail(Check.VALUES, hidden, detail=detail)
         first = _first_index(wrong)
-        message = (
+        detail = (
             f"{int(wrong.sum())} of {wrong.size} entries differ; first at {_index(first)}: "
             f"got {_number(value[first])}, expected {_number(expected[first])}"
         )
-        return Verdict(False, "values", message + _both_arrays(value, expected))
+        return fail(Check.VALUES, hidden, detail=detail + _both_arrays(value, expected))
     tol = case.tolerance
     a, e = _as_float(value), _as_float(expected)
     close = np.isclose(a, e, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
     if close.all():
         return None
     if hidden:
-        return Verdict(False, "values", "values differ from the expected output")
-    message = _worst_error(a, e, ~close) + f" (rtol {tol.rtol:g}, atol {tol.atol:g})"
+        return fail(Check.VALUES, hidden)
+    detail = _worst_error(a, e, ~close) + f" (rtol {tol.rtol:g}, atol {tol.atol:g})"
     if a.ndim:
-        message += f"; {int((~close).sum())} of {close.size} entries differ" + _both_arrays(value, expected)
-    return Verdict(False, "values", message)
+        detail += f"; {int((~close).sum())} of {close.size} entries differ" + _both_arrays(value, expected)
+    return fail(Check.VALUES, hidden, detail=detail)
 
 
 def _sums_to_one(value, case, hidden, axis) -> Verdict | None:
@@ -250,47 +247,48 @@ def _sums_to_one(value, case, hidden, axis) -> Verdict | None:
     try:
         sums = _as_float(value).sum(axis=int(axis))
     except (TypeError, ValueError, IndexError):  # numpy's AxisError is a ValueError and an IndexError
-        return Verdict(False, "sums_to_one", "cannot sum along the requested axis")
+        return fail(Check.SUMS_TO_ONE, hidden, axis=axis, detail="cannot sum along it")
     atol = max(1e-6, 10 * case.tolerance.rtol + value.size * case.tolerance.atol)
     if np.allclose(sums, 1.0, rtol=0.0, atol=atol):
         return None
     if hidden:
-        return Verdict(False, "sums_to_one", "does not sum to 1 along the axis")
+        return fail(Check.SUMS_TO_ONE, hidden)
     low, high = float(np.min(sums)), float(np.max(sums))
     spread = f"sums are {low:.4g}" if np.isclose(low, high) else f"sums range from {low:.4g} to {high:.4g}"
-    return Verdict(False, "sums_to_one", f"does not sum to 1 along axis {axis}: {spread}")
+    return fail(Check.SUMS_TO_ONE, hidden, axis=axis, detail=spread)
 
 
 def _non_negative(value, hidden) -> Verdict | None:
     if value.dtype.kind == "b" or not (value < 0).any():
         return None
     if hidden:
-        return Verdict(False, "non_negative", "contains negative values")
+        return fail(Check.NON_NEGATIVE, hidden)
     where = np.unravel_index(int(np.argmin(value)), value.shape) if value.ndim else ()
     at = f" at {_index(where)}" if value.ndim else ""
-    return Verdict(False, "non_negative", f"contains negative values (min {_number(value[where])}{at})")
+    return fail(Check.NON_NEGATIVE, hidden, detail=f"min {_number(value[where])}{at}")
 
 
 def _shift_invariant(value, shifted: Observed, case, hidden, function, arg_names) -> Verdict | None:
     name = arg_names[0] if arg_names else "x"
     call = f"{function}({name} + {SHIFT:g})"
-    if shifted.status != OK or shifted.value is None:
+    if shifted.status is not CallStatus.OK or shifted.value is None:
         if hidden:
-            return Verdict(False, "shift_invariant", "fails when a constant is added to the input")
+            return fail(Check.SHIFT_INVARIANT, hidden)
         why = _first_line(shifted.error) or "it did not return a value"
-        return Verdict(False, "shift_invariant", f"{call} failed: {why}")
+        return fail(Check.SHIFT_INVARIANT, hidden, detail=f"{call} failed: {why}")
     other = np.asarray(shifted.value)
     tol = case.tolerance
     if other.shape == value.shape and np.allclose(_as_float(other), _as_float(value), rtol=tol.rtol, atol=tol.atol):
         return None
     if hidden:
-        return Verdict(False, "shift_invariant", "changes when a constant is added to the input")
+        return fail(Check.SHIFT_INVARIANT, hidden)
     if other.shape != value.shape:
         detail = f"got shape {_shape_text(other.shape)} instead of {_shape_text(value.shape)}"
     else:
         a, e = _as_float(other), _as_float(value)
         detail = _worst_error(a, e, ~np.isclose(a, e, rtol=tol.rtol, atol=tol.atol, equal_nan=True))
-    return Verdict(False, "shift_invariant", f"{call} differs from {function}({name}), which should not change: {detail}")
+    return fail(Check.SHIFT_INVARIANT, hidden,
+                detail=f"{call} differs from {function}({name}), which should not change: {detail}")
 
 
 def _inputs_unchanged(args, after, hidden, arg_names) -> Verdict | None:
@@ -302,21 +300,19 @@ def _inputs_unchanged(args, after, hidden, arg_names) -> Verdict | None:
         if now.shape == sent.shape and now.dtype == sent.dtype and np.array_equal(now, sent, equal_nan=sent.dtype.kind in "fc"):
             continue
         if hidden:
-            return Verdict(False, "inputs_unchanged", f"input modified in place ({name!s})")
+            return fail(Check.INPUTS_UNCHANGED, hidden)
         if now.shape != sent.shape or now.dtype != sent.dtype:
-            return Verdict(False, "inputs_unchanged", f"modified its input '{name}' in place (its shape or dtype changed)")
+            return fail(Check.INPUTS_UNCHANGED, hidden,
+                        detail=f"modified its input '{name}' in place (its shape or dtype changed)")
         same = now == sent
         if sent.dtype.kind in "fc":
             same |= np.isnan(now) & np.isnan(sent)
         changed = ~same
         first = _first_index(changed)
         where = f" at {_index(first)}" if sent.ndim else ""
-        return Verdict(
-            False,
-            "inputs_unchanged",
+        return fail(Check.INPUTS_UNCHANGED, hidden, detail=(
             f"modified its input '{name}' in place ({int(changed.sum())} of {changed.size} entries changed; "
-            f"first{where}: was {_number(sent[first])}, now {_number(now[first])})",
-        )
+            f"first{where}: was {_number(sent[first])}, now {_number(now[first])})"))
     return None
 
 
@@ -328,9 +324,9 @@ def same_failure(case: Case, student: tuple[Verdict, Observed], mistake: tuple[V
     (sv, so), (mv, mo) = student, mistake
     if sv.passed or mv.passed or sv.check != mv.check or so.status != mo.status:
         return False
-    if so.status == RAISED:  # the same exception with the same message (numpy's names the shapes)
+    if so.status is CallStatus.RAISED:  # the same exception with the same message (numpy's names the shapes)
         return _first_line(so.error) == _first_line(mo.error) != ""
-    if so.status != OK or so.value is None or mo.value is None:
+    if so.status is not CallStatus.OK or so.value is None or mo.value is None:
         return False
     return outputs_agree(so.value, mo.value, case.tolerance)
 
@@ -389,19 +385,11 @@ def student_line(error: str) -> str:
     return f"line {found[-1]}" if found else ""
 
 
-def _raised(error: str, hidden: bool) -> str:
+def _raised(error: str) -> str:
+    """'ValueError: bad axis (line 7)' from the child's error text (public cases only)."""
     name, line = exception_type(error) or "an exception", student_line(error)
     where = f" ({line})" if line else ""
-    if hidden:
-        return f"raised {name}{where}"
-    return f"raised {_first_line(error) or name}{where}"
-
-
-def _bad_return(error: str, hidden: bool) -> str:
-    text = _first_line(error) or "returned something that is not a numeric array"
-    if hidden:
-        text = text.split(" (", 1)[0]  # the conversion error may describe the input's shape
-    return f"{text}: return a numpy array (or a number)"
+    return f"{_first_line(error) or name}{where}"
 
 
 def _first_line(text: str) -> str:

@@ -42,7 +42,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from course.errors import CourseError
-from course.grading.compare import BAD_RETURN, OK, RAISED, SHIFT, Observed
+from course.grading.compare import SHIFT, Observed
+from course.grading.sandbox.records import CallStatus
+from course.grading.sandbox.values import convert_result
 from course.loader import EXPECTED_FILE
 from course.model import Case, Course, Exercise
 
@@ -180,21 +182,19 @@ def instructor_mistake_runs(exercise: Exercise, arguments: Arguments) -> Mistake
 
 
 def run_trusted(fn: Callable, args: tuple, kwargs: dict) -> Observed:
-    """One in-process call of instructor code, reported like a sandboxed call."""
+    """One in-process call of instructor code, reported exactly like a sandboxed call
+    (the same conversion of the return value as the child's: sandbox/values.py)."""
     args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
         value = _quietly(fn, args, kwargs)
     except Exception as error:
-        return Observed(RAISED, None, f"{type(error).__name__}: {error}")
+        return Observed(CallStatus.RAISED, None, f"{type(error).__name__}: {error}")
     after = tuple(np.array(a) if isinstance(a, np.ndarray) else None for a in args)
     named = {k: np.array(v) for k, v in kwargs.items() if isinstance(v, np.ndarray)}
-    try:
-        array = np.asarray(value)
-    except Exception as error:
-        return Observed(BAD_RETURN, None, f"returned {type(value).__name__} ({error})", after, named)
-    if array.dtype.kind not in "biufc":
-        return Observed(BAD_RETURN, None, f"returned {type(value).__name__}", after, named)
-    return Observed(OK, array, "", after, named)
+    array, problem = convert_result(value)
+    if problem is not None:
+        return Observed(CallStatus.BAD_RETURN, None, problem, after, named)
+    return Observed(CallStatus.OK, array, "", after, named)
 
 
 # --------------------------------------------------------------------------- stored vectors
@@ -254,11 +254,11 @@ def _observed_arrays(prefix: str, observed: Observed, args: tuple = (), kwargs: 
                      ) -> dict[str, np.ndarray]:
     """The npz entries for one in-process call (the inverse of _stored_observed)."""
     arrays: dict[str, np.ndarray] = {}
-    if observed.status == OK and observed.value is not None:
+    if observed.status is CallStatus.OK and observed.value is not None:
         arrays[prefix] = _plain_array(observed.value)
-    elif observed.status == RAISED:
+    elif observed.status is CallStatus.RAISED:
         arrays[f"{prefix}/error"] = _text_array(observed.error)
-    elif observed.status == BAD_RETURN:
+    elif observed.status is CallStatus.BAD_RETURN:
         arrays[f"{prefix}/bad_return"] = _text_array(observed.error)
     else:  # run_trusted reports nothing else
         return arrays
@@ -280,11 +280,11 @@ def _stored_observed(stored: Mapping[str, np.ndarray], prefix: str, path: Path, 
     (from the seeds, as sent), replaced by the stored one where the call changed it.
     """
     if prefix in stored:
-        status, value, error = OK, _numeric(stored[prefix], prefix, path), ""
+        status, value, error = CallStatus.OK, _numeric(stored[prefix], prefix, path), ""
     elif f"{prefix}/error" in stored:
-        return Observed(RAISED, None, _text(stored[f"{prefix}/error"], f"{prefix}/error", path))
+        return Observed(CallStatus.RAISED, None, _text(stored[f"{prefix}/error"], f"{prefix}/error", path))
     elif f"{prefix}/bad_return" in stored:
-        status, value, error = BAD_RETURN, None, _text(stored[f"{prefix}/bad_return"], f"{prefix}/bad_return", path)
+        status, value, error = CallStatus.BAD_RETURN, None, _text(stored[f"{prefix}/bad_return"], f"{prefix}/bad_return", path)
     else:
         return None
     after = tuple(

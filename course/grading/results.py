@@ -20,9 +20,27 @@ class Status(str, Enum):
     FAILED = "failed"  # it ran, and at least one case failed
     NOT_ATTEMPTED = "not_attempted"  # still the starter, or every call raised NotImplementedError
     ERROR = "error"  # does not load (syntax error, import error, missing function) or the child crashed
+    COULD_NOT_GRADE = "could_not_grade"  # the grader failed, not the submission: never a grade, retry
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def label(self) -> str:
+        """How people read it: 'not attempted', 'could not grade'."""
+        return self.value.replace("_", " ")
+
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_COULD_NOT_GRADE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def exit_code(statuses) -> int:
+    """The command's exit code for these outcomes: 3 when any could not be graded (the
+    grader's failure comes first: the rest may be fine), 0 when all passed, else 1."""
+    statuses = list(statuses)
+    if any(s is Status.COULD_NOT_GRADE for s in statuses):
+        return EXIT_COULD_NOT_GRADE
+    return EXIT_PASSED if statuses and all(s is Status.PASSED for s in statuses) else EXIT_FAILED
 
 
 @dataclass(frozen=True)
@@ -55,18 +73,22 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class Isolation:
-    """How strongly the child was isolated; `namespaces` False means rlimits and a timeout only.
+    """How strongly the child was isolated (docs/sandbox.md has the table of guarantees).
 
-    The sandbox reports it for every run; `hidden_paths` (what the child could not see) stays
-    out of reports, which students may read.
+    level: "root" (namespaces, a uid of the sandbox's own), "userns" (namespaces inside a
+    user namespace of its own) or "none" (rlimits, a timeout and a kill only).
+    sandbox_limits: memory and processes are capped for the sandbox as a whole (cgroups),
+    not only per process.
     """
 
     namespaces: bool
     detail: str = ""
-    hidden_paths: tuple[str, ...] = ()
+    level: str = "none"
+    sandbox_limits: bool = False
 
     def as_dict(self) -> dict:
-        return {"namespaces": self.namespaces, "detail": self.detail}
+        return {"namespaces": self.namespaces, "level": self.level, "sandbox_limits": self.sandbox_limits,
+                "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -115,7 +137,8 @@ class CheckResult:
     def _repr_html_(self) -> str:
         """A small table for Jupyter; every text is escaped."""
         e = html.escape
-        colour = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not_attempted": "#9a6700"}
+        colour = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not_attempted": "#9a6700",
+                  "could_not_grade": "#8250df"}
         head = (
             f"<p><b>{e(self.exercise)}</b>: <span style='color:{colour[self.status.value]}'>"
             f"{e(self.status.value.replace('_', ' '))}</span>, {_points(self.score)}/{_points(self.max_score)}</p>"

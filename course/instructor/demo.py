@@ -193,7 +193,8 @@ def _feedback_plots():
 
 
 def _check(course, exercise, path: Path, filename: str, out: Path, draw, report: DemoReport):
-    from course.api import open_progress, read_submission
+    from course.api import open_progress
+    from course.grading.submission import read_submission
     from course.grading.check import check_exercise
 
     source = read_submission(path)

@@ -5,17 +5,19 @@ graded by course.grading.check.check_exercise, each in a fresh sandboxed child, 
 `course check` grades it; nothing here judges anything. This module decides what to
 grade and in which order, and hands the work to the others:
 
-    submissions.py  reads each student's file safely, in this process
+    submissions.py  which folders are students, under which (cleaned) names
+    course.grading.submission   reads each student's file safely, in this process
     pool.py         grades the files in parallel, in pre-forked workers (CheckPool)
     gradebook.py    the result records, and the files written to DIR (grades.csv,
                     results.json, each student's junit.xml, results.json, report.html)
 
-Robustness: any error while grading one file scores that file 0 with the reason. Ctrl-C
-(or SIGTERM) stops the workers, whose sandboxes are closed, writes what is done marked
-"partial", and the command exits 130. Re-running reuses the results of students whose
-files (and the course) have not changed; `force` regrades everyone.
-
-The names of those modules used by callers and tests are re-exported here.
+Robustness: one student never stops the batch. Any failure while reading, grading or
+writing one student becomes that student's "could not grade" result with the reason;
+the others are graded and every output file is written. "Could not grade" is never
+points and never reused: a re-run grades those students again. Ctrl-C (or SIGTERM)
+stops the workers, whose sandboxes are closed, writes what is done marked "partial",
+and the command exits 130. Re-running reuses the results of students whose files (and
+the course) have not changed; `force` regrades everyone.
 """
 from __future__ import annotations
 
@@ -24,76 +26,30 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from course import __version__
 from course.errors import UsageError
+from course.grading.checks import Check
 from course.grading.results import CheckResult, Status
+from course.grading.submission import NOT_SUBMITTED, SourceFile, read_source
 from course.instructor.gradebook import (
     FORMAT,
-    GRADES_FILE,
-    GRADESCOPE_FILE,
-    HTML_FILE,
-    JUNIT_FILE,
     RESERVED_NAMES,
     RESULTS_FILE,
-    SAVE_EVERY_SECONDS,
     BatchResult,
     Gradebook,
     StudentGrade,
     html_renderer,
     placeholder_result,
     result_from_dict,
-    write_atomic,
 )
-from course.instructor.pool import (
-    AHEAD,
-    AHEAD_WAIT,
-    DEFAULT_JOBS,
-    CheckPool,
-    Interrupts,
-    Task,
-    check_source,
-    grading_hidden_paths,
-    start_sandbox,
-)
-from course.instructor.submissions import MAX_SOURCE_BYTES, NOT_SUBMITTED, SourceFile, decode_source, read_source
+from course.instructor.pool import DEFAULT_JOBS, CheckPool, Interrupts, Task
+from course.instructor.submissions import Student, find_students
 from course.model import Course, Exercise
 
-__all__ = [
-    "AHEAD", "AHEAD_WAIT", "DEFAULT_JOBS", "FORMAT", "GRADES_FILE", "GRADESCOPE_FILE", "HTML_FILE", "JUNIT_FILE",
-    "MAX_SOURCE_BYTES", "NOT_SUBMITTED", "RESERVED_NAMES", "RESULTS_FILE", "SAVE_EVERY_SECONDS",
-    "BatchResult", "CheckPool", "SourceFile", "StudentGrade", "Task",
-    "check_source", "course_fingerprint", "decode_source", "find_students", "grade_class", "grading_hidden_paths",
-    "html_renderer", "placeholder_result", "read_source", "result_from_dict", "start_sandbox", "write_atomic",
-]
-
-
-@dataclass(frozen=True)
-class _Student:
-    name: str
-    folder: Path
-
-
-def find_students(submissions: Path, out: Path) -> tuple[list[_Student], list[str]]:
-    """Student folders in name order, and notes on what was left out and why."""
-    notes, students = [], []
-    out_real = os.path.realpath(out)
-    for entry in sorted(submissions.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith("."):
-            continue
-        if os.path.realpath(entry) == out_real:
-            continue  # the gradebook itself, written inside SUBMISSIONS
-        if not entry.is_dir():
-            notes.append(f"ignored {entry.name}: not a folder (each student is a folder of <exercise>.py files)")
-            continue
-        if entry.name in RESERVED_NAMES:
-            raise UsageError(f"a student folder is named {entry.name!r}, which is also a file `course grade` "
-                             f"writes in --out; rename the folder")
-        students.append(_Student(entry.name, entry))
-    return students, notes
+__all__ = ["DEFAULT_JOBS", "BatchResult", "StudentGrade", "course_fingerprint", "grade_class", "html_renderer"]
 
 
 def course_fingerprint(course: Course) -> str:
@@ -127,6 +83,7 @@ def _load_previous(out: Path, fingerprint: str, strict: bool) -> tuple[dict[str,
 
 
 def _reuse(entry: dict | None, digest: str, exercises: Sequence[Exercise]) -> StudentGrade | None:
+    """The previous run's grade if the files are the same and every result is a real grade."""
     if not entry or entry.get("digest") != digest:
         return None
     try:
@@ -135,6 +92,8 @@ def _reuse(entry: dict | None, digest: str, exercises: Sequence[Exercise]) -> St
         return None
     if [r.exercise for r in results] != [e.id for e in exercises]:
         return None
+    if any(r.status is Status.COULD_NOT_GRADE for r in results):
+        return None  # the grader failed last time: try again, never keep that
     return StudentGrade(entry["student"], digest, results, reused=True, notes=list(entry.get("notes") or []))
 
 
@@ -160,7 +119,11 @@ def grade_class(
     _check_folders(submissions, out)
     if strict:
         _require_isolation()
-    students, notes = find_students(submissions, out)
+    try:
+        students, refused, notes = find_students(submissions, out, RESERVED_NAMES)
+    except OSError as error:
+        raise UsageError(f"cannot read the submissions folder {submissions}: {error.strerror or error}") from None
+    notes += [r.note() for r in refused]
     exercises = list(course.exercises)
     fingerprint = course_fingerprint(course)
     previous, note = ({}, "") if force else _load_previous(out, fingerprint, strict)
@@ -180,7 +143,7 @@ def grade_class(
     student_notes: dict[str, list[str]] = {}
 
     def finish(grade: StudentGrade) -> None:
-        book.add(grade)
+        book.add(grade)  # a student whose files cannot be written becomes could-not-grade there
         if on_student is not None:
             on_student(grade)
 
@@ -188,7 +151,11 @@ def grade_class(
     with Interrupts(KeyboardInterrupt, signal.SIGINT, signal.SIGTERM) as interrupts:
         try:
             for student in students:
-                files, digest, extra = _read_student(student, exercises, submissions)
+                try:
+                    files, digest, extra = _read_student(student, exercises)
+                except Exception as error:  # one student's odd folder must not stop the class
+                    finish(_could_not_grade_student(student.name, exercises, f"its folder could not be read: {error}"))
+                    continue
                 digests[student.name], student_notes[student.name] = digest, extra
                 reused = _reuse(previous.get(student.name), digest, exercises)
                 if reused is not None:
@@ -205,7 +172,7 @@ def grade_class(
                                else f"{filename} {file.problem}")
                     waiting[student.name][exercise.id] = placeholder_result(
                         exercise, filename, Status.NOT_ATTEMPTED if missing else Status.ERROR,
-                        "not_submitted" if missing else "unreadable", message)
+                        Check.NOT_SUBMITTED if missing else Check.UNREADABLE, message)
             order = [s.name for s in students]
 
             def flush_ready() -> None:
@@ -218,8 +185,7 @@ def grade_class(
                         finish(grade)
 
             flush_ready()  # students with nothing to run
-            hidden = grading_hidden_paths(course, submissions, out)
-            pool = CheckPool(course, jobs=jobs, hidden=hidden, strict=strict)
+            pool = CheckPool(course, jobs=jobs, strict=strict)
             results = pool.run(tasks)
             try:
                 for task, result in results:
@@ -239,9 +205,17 @@ def grade_class(
         book.close(interrupted)
     except OSError as error:
         raise UsageError(f"cannot write the results to {out}: {error.strerror or error}") from None
-    batch = BatchResult(out, tuple(e.id for e in exercises), book.sorted_students(), len(students),
-                        interrupted=interrupted, seconds=time.monotonic() - started, notes=notes)
-    return batch
+    return BatchResult(out, tuple(e.id for e in exercises), book.sorted_students(), len(students),
+                       interrupted=interrupted, seconds=time.monotonic() - started, notes=notes,
+                       refused=[r.note() for r in refused])
+
+
+def _could_not_grade_student(name: str, exercises: Sequence[Exercise], reason: str) -> StudentGrade:
+    from course import untrusted
+    from course.grading.check import could_not_grade
+
+    results = [could_not_grade(e, f"{name}/{e.id}.py", untrusted.clean(reason)) for e in exercises]
+    return StudentGrade(name, "", results)
 
 
 def _check_folders(submissions: Path, out: Path) -> None:
@@ -267,27 +241,25 @@ def _require_isolation() -> None:
         raise SandboxRefused(f"--strict: refusing to grade without isolation: {isolation.detail}")
 
 
-def _read_student(student: _Student, exercises: Sequence[Exercise], submissions: Path
-                  ) -> tuple[dict[str, SourceFile], str, list[str]]:
+def _read_student(student: Student, exercises: Sequence[Exercise]) -> tuple[dict[str, SourceFile], str, list[str]]:
     """Each exercise's file, the digest of all of them, and notes (stray files)."""
+    from course import untrusted
+
     notes = []
     folder = student.folder
-    if not os.path.realpath(folder).startswith(os.path.realpath(submissions) + os.sep):
-        bad = SourceFile(None, "is in a student folder that is a link out of SUBMISSIONS", b"outside")
-        files = {e.id: bad for e in exercises}
-    else:
-        files = {e.id: read_source(folder / f"{e.id}.py", folder) for e in exercises}
-        expected = {f"{e.id}.py" for e in exercises}
-        try:
-            stray = sorted(p.name for p in folder.iterdir() if p.suffix == ".py" and p.name not in expected)
-        except OSError:
-            stray = []
-        if stray:
-            import difflib
+    files = {e.id: read_source(folder / f"{e.id}.py", folder) for e in exercises}
+    expected = {f"{e.id}.py" for e in exercises}
+    try:
+        stray = sorted(n for n in os.listdir(folder) if n.endswith(".py") and n not in expected)
+    except OSError:
+        stray = []
+    if stray:
+        import difflib
 
-            for name in stray:
-                close = difflib.get_close_matches(name, sorted(expected), n=1)
-                notes.append(f"{name} is not graded (no such exercise)" + (f"; did you mean {close[0]}?" if close else ""))
+        for name in stray:
+            shown = untrusted.name(name)
+            close = difflib.get_close_matches(shown, sorted(expected), n=1)
+            notes.append(f"{shown} is not graded (no such exercise)" + (f"; did you mean {close[0]}?" if close else ""))
     digest = hashlib.sha256()
     for exercise in exercises:
         digest.update(f"{exercise.id}\0".encode() + hashlib.sha256(files[exercise.id].fingerprint).digest())

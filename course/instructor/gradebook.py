@@ -1,6 +1,7 @@
 """The gradebook of `course grade`: the result records and the files written to --out.
 
-    DIR/grades.csv                 one row per student: student, a column per exercise, total
+    DIR/grades.csv                 one row per student: points and status per exercise, total;
+                                   a "Points Possible" row with the maximum of each column
     DIR/results.json               everything, with a sha256 of each student's files
     DIR/<student>/junit.xml        JUnit XML, one suite per exercise
     DIR/<student>/results.json     Gradescope's autograder format
@@ -24,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from course import __version__
-from course.grading.results import CaseResult, CheckResult, Isolation, Status
+from course import __version__, untrusted
+from course.grading.checks import Check
+from course.grading.results import EXIT_INTERRUPTED, CaseResult, CheckResult, Isolation, Status, exit_code
 from course.model import Course, Exercise
 
 GRADES_FILE = "grades.csv"
@@ -33,7 +35,7 @@ RESULTS_FILE = "results.json"
 JUNIT_FILE = "junit.xml"
 GRADESCOPE_FILE = "results.json"  # inside each student's folder: Gradescope's name
 HTML_FILE = "report.html"
-RESERVED_NAMES = (GRADES_FILE, RESULTS_FILE)
+RESERVED_NAMES = (GRADES_FILE, RESULTS_FILE)  # student folders of these names would clash in --out
 FORMAT = 1  # of results.json
 SAVE_EVERY_SECONDS = 5.0  # results.json is rewritten at most this often while grading
 
@@ -63,10 +65,17 @@ class StudentGrade:
     def passed(self) -> int:
         return sum(1 for r in self.results if r.passed)
 
+    @property
+    def could_not_grade(self) -> bool:
+        return any(r.status is Status.COULD_NOT_GRADE for r in self.results)
+
     def summary(self) -> str:
-        """'alice: 5/6 exercises passed, 42/50 points'."""
+        """'alice: 5/6 exercises passed, 42/50 points' (names are cleaned when found)."""
         line = (f"{self.student}: {self.passed}/{len(self.results)} exercises passed, "
                 f"{self.score:g}/{self.max_score:g} points")
+        if self.could_not_grade:
+            count = sum(1 for r in self.results if r.status is Status.COULD_NOT_GRADE)
+            line += f" ({count} could not be graded)"
         return line + (" (unchanged since the last run)" if self.reused else "")
 
     def as_dict(self) -> dict:
@@ -92,6 +101,7 @@ class BatchResult:
     interrupted: bool = False
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # folders not graded, with the reason
 
     @property
     def regraded(self) -> int:
@@ -111,21 +121,44 @@ class BatchResult:
         return all(r.passed for s in self.students for r in s.results)
 
     @property
+    def could_not_grade(self) -> list[StudentGrade]:
+        """Students with at least one exercise the grader could not grade (retried by a re-run)."""
+        return [s for s in self.students if s.could_not_grade]
+
+    def closing_summary(self) -> str:
+        """'3 of 200 students could not be graded; run the same command again to retry them', or ""."""
+        failed = len(self.could_not_grade)
+        if not failed:
+            return ""
+        return (f"{failed} of {len(self.students)} student{'s' if len(self.students) != 1 else ''} could not be "
+                f"graded; run the same command again to retry {'them' if failed != 1 else 'it'}")
+
+    @property
     def exit_code(self) -> int:
-        """130 interrupted, 0 every exercise of every student passed, 1 otherwise."""
+        """130 interrupted; 3 when any could not be graded; 0 when every exercise of every
+        student passed (and no folder was refused); 1 otherwise."""
         if self.interrupted:
-            return 130
-        return 0 if self.all_passed and self.students else 1
+            return EXIT_INTERRUPTED
+        code = exit_code(r.status for s in self.students for r in s.results)
+        return 1 if code == 0 and self.refused else code
 
 
 def _is_missing(result: CheckResult) -> bool:
-    return bool(result.cases) and result.cases[0].check == "not_submitted"
+    return bool(result.cases) and result.cases[0].check == Check.NOT_SUBMITTED
+
+
+def batch_status(result: CheckResult) -> str:
+    """One word for a gradebook cell: passed, failed, error, not_attempted, not_submitted,
+    unreadable or could_not_grade."""
+    if result.cases and result.cases[0].check in (Check.NOT_SUBMITTED, Check.UNREADABLE):
+        return str(result.cases[0].check)
+    return result.status.value
 
 
 # --------------------------------------------------------------------------- results without a run
 
 
-def placeholder_result(exercise: Exercise, filename: str, status: Status, check: str, message: str) -> CheckResult:
+def placeholder_result(exercise: Exercise, filename: str, status: Status, check: Check, message: str) -> CheckResult:
     """Zero on every case, with the reason: a file that is missing or could not be graded."""
     cases = tuple(CaseResult(c.name, c.visibility, c.points, 0.0, False, check, message) for c in exercise.cases)
     return CheckResult(
@@ -153,7 +186,8 @@ def result_from_dict(data: dict) -> CheckResult:
         load_error=data.get("load_error") or "",
         traceback=data.get("traceback") or "",
         output=data.get("output") or "",
-        isolation=Isolation(bool(isolation["namespaces"]), isolation.get("detail", "")) if isolation else None,
+        isolation=Isolation(bool(isolation["namespaces"]), isolation.get("detail", ""), isolation.get("level", "none"),
+                            bool(isolation.get("sandbox_limits"))) if isolation else None,
         seconds=float(data.get("seconds") or 0.0),
         advice=tuple(data.get("advice") or ()),
         hints=tuple(int(h) for h in data.get("hints") or ()),
@@ -179,8 +213,17 @@ class Gradebook:
         self.html = html_renderer()
 
     def add(self, grade: StudentGrade) -> None:
+        """Record one student and write their files; a failure there makes them could-not-grade."""
+        try:
+            self._write_student(grade)
+        except Exception as error:  # one student's files must not stop the class
+            from course.grading.check import could_not_grade
+
+            reason = f"the reports could not be written: {type(error).__name__}: {error}"
+            grade = StudentGrade(grade.student, grade.digest,
+                                 [could_not_grade(self.course.exercise(r.exercise), r.submission, reason)
+                                  for r in grade.results], notes=grade.notes)
         self.students[grade.student] = grade
-        self._write_student(grade)
         self.encoded[grade.student] = json.dumps(grade.as_dict(), indent=1, ensure_ascii=False)
 
     def sorted_students(self) -> list[StudentGrade]:
@@ -245,15 +288,41 @@ class Gradebook:
         }  # "students" is appended by _save_results
 
     def _csv(self, partial: bool) -> str:
+        """grades.csv: a row per student with points and status per exercise and the total.
+
+        The second row ("Points Possible", as Canvas reads it) holds each column's maximum.
+        Every text cell goes through untrusted.csv_cell, so a folder named =HYPERLINK(...)
+        stays text in a spreadsheet.
+        """
         buffer = io.StringIO()
         if partial:  # a half gradebook must not be imported by mistake
             buffer.write(f"# PARTIAL: {len(self.students)} of {self.total} students graded (interrupted); "
                          f"run course grade again to finish\n")
+        failed = sum(1 for g in self.students.values() if g.could_not_grade)
+        if failed:
+            buffer.write(f"# COULD NOT GRADE: {failed} of {len(self.students)} students have exercises the grader "
+                         f"could not grade (status could_not_grade, 0 points); run course grade again to retry\n")
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["student", *(e.id for e in self.course.exercises), "total"])
+        exercises = list(self.course.exercises)
+        header = ["student"]
+        for exercise in exercises:
+            header += [exercise.id, f"{exercise.id} status"]
+        writer.writerow([untrusted.csv_cell(c) for c in [*header, "total"]])
+        maxima = ["Points Possible"]
+        for exercise in exercises:
+            maxima += [_points(sum(c.points for c in exercise.cases)), ""]
+        maxima.append(_points(sum(sum(c.points for c in e.cases) for e in exercises)))
+        writer.writerow(maxima)
         for grade in self.sorted_students():
-            writer.writerow([grade.student, *(f"{r.score:g}" for r in grade.results), f"{grade.score:g}"])
+            row: list = [untrusted.csv_cell(grade.student)]
+            for result in grade.results:
+                row += [_points(result.score), batch_status(result)]
+            writer.writerow(row + [_points(grade.score)])
         return buffer.getvalue()
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
 
 
 def html_renderer() -> Callable[..., str] | None:

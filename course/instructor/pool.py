@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from course.errors import CourseError
-from course.grading.results import CheckResult, Status
-from course.instructor.gradebook import placeholder_result
+from course.grading.results import CheckResult
 from course.model import Course, Exercise
 
 DEFAULT_JOBS = 2
@@ -45,51 +44,43 @@ class Task:
     filename: str
 
 
-def grading_hidden_paths(course: Course, *extra: Path) -> list:
-    """What a sandboxed submission must not see: the course, the engine, progress, and `extra`
-    (the other students' submissions, the gradebook being written)."""
-    from course.grading.check import hidden_paths
-
-    return [*hidden_paths(course), *extra]
-
-
 _START = object()  # check_source: start the sandbox session here
 
 
-def start_sandbox(exercise: Exercise, source: str, *, filename: str, hidden: Sequence = (), strict: bool = False):
+def start_sandbox(exercise: Exercise, source: str, *, filename: str, strict: bool = False):
     """The sandbox session for `source`, started now so that its child imports numpy and the
     submission meanwhile; None for an unchanged starter (graded without running anything)."""
     from course.grading.check import is_unchanged_starter, start_session
 
     if is_unchanged_starter(exercise, source):
         return None
-    return start_session(exercise, source, filename, strict, hidden)
+    return start_session(exercise, source, filename, strict)
 
 
 def check_source(course: Course, exercise: Exercise, source: str, *, filename: str,
-                 hidden: Sequence = (), strict: bool = False, session=_START) -> CheckResult:
-    """check_exercise on one source, with `hidden` paths out of the child's view.
+                 strict: bool = False, session=_START) -> CheckResult:
+    """check_exercise on one source; a failure of the grader is that file's "could not grade".
 
     session: one start_sandbox already gave for this source (it is closed here), or an
-    exception it raised. A problem while grading this one file (the sandbox failed, a
-    reference raised) becomes an error result with the reason, so a batch goes on; only
-    --strict refusing to grade without isolation is raised (it refuses every file alike).
+    exception it raised. A problem while grading this one file (the sandbox could not
+    start, a reference raised, a bug) becomes a could-not-grade result with the reason,
+    so a batch goes on; only --strict refusing to grade without isolation is raised (it
+    refuses every file alike).
     """
-    from course.grading.check import SandboxRefused, check_exercise
+    from course.grading.check import SandboxRefused, check_exercise, could_not_grade
 
     try:
         if session is _START:
-            session = start_sandbox(exercise, source, filename=filename, hidden=hidden, strict=strict)
+            session = start_sandbox(exercise, source, filename=filename, strict=strict)
         if isinstance(session, BaseException):
             raise session
         return check_exercise(course, exercise, source, filename=filename, strict=strict, session=session)
     except SandboxRefused:
         raise
     except CourseError as error:
-        return placeholder_result(exercise, filename, Status.ERROR, "grader", f"could not be graded: {error}")
+        return could_not_grade(exercise, filename, str(error))
     except Exception as error:  # a grader bug must cost one file, not the class
-        return placeholder_result(exercise, filename, Status.ERROR, "grader",
-                                  f"could not be graded (internal error: {type(error).__name__}: {error})")
+        return could_not_grade(exercise, filename, f"internal error: {type(error).__name__}: {error}")
     finally:
         if session is not None and not isinstance(session, BaseException) and session is not _START:
             session.close()
@@ -99,14 +90,15 @@ class _Stopped(BaseException):
     """Raised in a worker by SIGTERM: unwinds through check_exercise, closing its sandbox."""
 
 
-_CLEANUP = {"close", "_shutdown", "_kill_all", "_reap", "_conclude", "_wait_exit", "_drain_outputs", "__exit__"}
+_CLEANUP = {"close", "_shutdown", "_kill_all", "_reap", "_conclude", "_wait_exit", "_drain_outputs", "__exit__",
+            "remove", "kill_all", "release"}
 
 
 def _in_sandbox_cleanup(frame) -> bool:
-    """Is a sandbox session being stopped (course/grading/sandbox.py) somewhere up this stack?"""
+    """Is a sandbox session being stopped (course/grading/sandbox/session.py) somewhere up this stack?"""
     while frame is not None:
         code = frame.f_code
-        if code.co_name in _CLEANUP and code.co_filename.endswith("sandbox.py"):
+        if code.co_name in _CLEANUP and code.co_filename.endswith(("session.py", "cgroups.py")):
             return True
         frame = frame.f_back
     return False
@@ -150,7 +142,7 @@ AHEAD = 1  # tasks a worker holds beyond the one it grades; their sandboxes star
 AHEAD_WAIT = 0.005  # seconds a worker waits for the next task before grading without it
 
 
-def _worker(connection, course: Course, hidden: list, strict: bool) -> None:
+def _worker(connection, course: Course, strict: bool) -> None:
     """A pre-forked worker: numpy, the sandbox module and the course are already loaded.
 
     It keeps one task ahead: the next submission's sandbox is started before the current
@@ -170,15 +162,14 @@ def _worker(connection, course: Course, hidden: list, strict: bool) -> None:
                     return
                 exercise = course.exercise(task.exercise)
                 try:
-                    session = start_sandbox(exercise, task.source, filename=task.filename, hidden=hidden,
-                                            strict=strict)
+                    session = start_sandbox(exercise, task.source, filename=task.filename, strict=strict)
                 except Exception as error:
                     session = error
                 queue.append((task, session))
             task, session = queue.popleft()
             try:
                 result = check_source(course, course.exercise(task.exercise), task.source, filename=task.filename,
-                                      hidden=hidden, strict=strict, session=session)
+                                      strict=strict, session=session)
             except CourseError as error:  # --strict refusing: the parent stops the batch
                 result = error
             connection.send((task.key, result))
@@ -200,8 +191,8 @@ class CheckPool:
     queues up and nothing can deadlock. jobs=1 grades in this process, one at a time.
     """
 
-    def __init__(self, course: Course, *, jobs: int = DEFAULT_JOBS, hidden: Sequence = (), strict: bool = False):
-        self.course, self.jobs, self.hidden, self.strict = course, max(1, int(jobs)), list(hidden), strict
+    def __init__(self, course: Course, *, jobs: int = DEFAULT_JOBS, strict: bool = False):
+        self.course, self.jobs, self.strict = course, max(1, int(jobs)), strict
         from course.grading import sandbox
 
         sandbox.isolation_available()  # probe once, here: the workers inherit the answer
@@ -213,7 +204,7 @@ class CheckPool:
             for task in tasks:
                 exercise = self.course.exercise(task.exercise)
                 yield task, check_source(self.course, exercise, task.source, filename=task.filename,
-                                         hidden=self.hidden, strict=self.strict)
+                                         strict=self.strict)
             return
         yield from self._run_parallel(deque(tasks))
 
@@ -238,9 +229,10 @@ class CheckPool:
                         task = sent[connection].popleft()
                         pending.extendleft(reversed(sent.pop(connection)))  # not started: try again
                         self._retire(worker)
-                        result = placeholder_result(
-                            self.course.exercise(task.exercise), task.filename, Status.ERROR, "grader",
-                            "could not be graded: the grading worker process died")
+                        from course.grading.check import could_not_grade
+
+                        result = could_not_grade(self.course.exercise(task.exercise), task.filename,
+                                                 "the grading worker process died")
                         workers.remove(worker)
                         worker = self._spawn()
                         workers.append(worker)
@@ -261,7 +253,7 @@ class CheckPool:
                 pass
         parent, child = multiprocessing.Pipe()
         process = multiprocessing.get_context("fork").Process(
-            target=_worker, args=(child, self.course, self.hidden, self.strict), name="course-grade-worker",
+            target=_worker, args=(child, self.course, self.strict), name="course-grade-worker",
             daemon=True)
         process.start()
         child.close()

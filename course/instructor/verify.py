@@ -181,7 +181,7 @@ def _structure(course: Course, exercise: Exercise, problems: list[Problem]) -> E
 
 def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyReport, jobs: int) -> None:
     from course.grading.check import check_exercise
-    from course.instructor.pool import CheckPool, Task, grading_hidden_paths
+    from course.instructor.pool import CheckPool, Task
 
     by_id = {r.id: r for r in report.exercises}
     tasks = []
@@ -208,7 +208,7 @@ def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyRepo
             if source is not None:
                 tasks.append(Task((exercise.id, "mistake", mistake.name), exercise.id, source,
                                   f"{shown}/{mistake.file}"))
-    pool = CheckPool(course, jobs=jobs, hidden=grading_hidden_paths(course))
+    pool = CheckPool(course, jobs=jobs)
     outcomes = {task.key: result for task, result in pool.run(tasks)}
     for exercise in exercises:
         entry = by_id[exercise.id]

@@ -17,17 +17,19 @@ import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what _printable leaves that XML 1.0 forbids
+_NOT_XML = re.compile("[\ufffe\uffff]")  # noncharacters: valid Unicode, but XML 1.0 forbids them
 
 STATUS_WORDS = {
     Status.PASSED: "passed",
     Status.FAILED: "failed",
     Status.ERROR: "error",
     Status.NOT_ATTEMPTED: "not attempted",
+    Status.COULD_NOT_GRADE: "could not grade",
 }
 
 CSS = """
@@ -49,6 +51,7 @@ td pre { background: none; padding: 0; margin: 0; }
 .status.passed { background: #1a7f37; }
 .status.failed, .status.error { background: #cf222e; }
 .status.not_attempted { background: #9a6700; }
+.status.could_not_grade { background: #8250df; }
 .advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.4em 0.8em; margin: 0.6em 0; }
 .note { color: #57606a; font-style: italic; }
 figure { margin: 1em 0; }
@@ -242,10 +245,8 @@ def _figure(path: Path, exercise: str, case: str | None, kinds: Mapping[str, str
 
 
 def _e(text: object) -> str:
-    """Escaped text that is also valid XML: no control characters, no lone surrogates."""
-    from course.reports.text import _printable
-
-    return html.escape(_NOT_XML.sub("\ufffd", _printable(str(text))), quote=True)
+    """Escaped text that is also valid XML (course.untrusted.html guards the sink)."""
+    return untrusted.html(_NOT_XML.sub("\ufffd", untrusted.xml(text)))
 
 
 def _anchor(text: str) -> str:

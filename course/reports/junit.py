@@ -1,24 +1,23 @@
 """`--format junit`: JUnit XML, one <testsuite> per exercise and one <testcase> per case.
 
 Built with xml.etree so every text is escaped; characters XML 1.0 cannot hold at all
-(control characters a submission may print) are replaced first. A failed case is a
-<failure>, a case that could not run because the file does not load (or the run
-crashed) an <error>; the submission's output goes to the suite's <system-out>.
+(control characters a submission may print) are dropped first. A failed case is a
+<failure>; a case that could not run because the file does not load (or the run
+crashed), or that the grader could not grade, an <error>; the submission's output goes
+to the suite's <system-out>.
 """
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
 
 def clean(text: str) -> str:
-    """Text that XML 1.0 can carry: control characters become U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text or "")
+    """Text that XML 1.0 can carry (course.untrusted.xml guards the sink)."""
+    return untrusted.xml(text or "")
 
 
 def render(result_or_results: Results, *, name: str = "course check") -> str:
@@ -39,7 +38,7 @@ def render(result_or_results: Results, *, name: str = "course check") -> str:
 
 
 def _suite(result: CheckResult) -> ET.Element:
-    errors = result.status is Status.ERROR
+    errors = result.status in (Status.ERROR, Status.COULD_NOT_GRADE)
     failed = [c for c in result.cases if not c.passed]
     suite = ET.Element(
         "testsuite",

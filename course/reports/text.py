@@ -8,23 +8,25 @@ Coloured only when asked (the command asks on a terminal, never with NO_COLOR).
 from __future__ import annotations
 
 import codecs
-import re
 import sys
 import textwrap
 
 import click
 
+from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
 
 WIDTH = 88
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _printable(text: str, replacement: str = "\ufffd") -> str:
-    """Text from a submission (errors, output) without control characters: no escape
-    sequence a hostile submission prints can reach the reader's terminal."""
-    return _CONTROL.sub(replacement, text or "")
+    """Text from a submission (errors, output) as a terminal may show it: no control
+    character or escape sequence a hostile submission prints reaches the reader's
+    terminal (course.untrusted.terminal), and `replacement` where the output cannot
+    encode U+FFFD."""
+    text = untrusted.terminal(text)
+    return text if replacement == "\ufffd" else text.replace("\ufffd", replacement)
 
 
 def can_encode_marks(stream=None) -> bool:
@@ -61,13 +63,20 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
 
     def printable(text: str) -> str:
         return _printable(text, "\ufffd" if unicode else "?")
-    status_colour = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.NOT_ATTEMPTED: "yellow"}
-    where = f" ({result.submission})" if result.submission else ""
+    status_colour = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.NOT_ATTEMPTED: "yellow",
+                     Status.COULD_NOT_GRADE: "magenta"}
+    where = f" ({printable(result.submission)})" if result.submission else ""
     lines = [
         style(f"{result.exercise}{where}: ", bold=True)
         + style(result.status.value.replace("_", " "), bold=True, fg=status_colour[result.status])
         + f", {result.score:g}/{result.max_score:g} points"
     ]
+    if result.status is Status.COULD_NOT_GRADE:
+        message = printable(result.cases[0].message) if result.cases else "could not be graded"
+        lines += _wrap(message, "  ")
+        lines += _wrap("This is the grader's failure, not your submission's: no points were given or "
+                       "kept. Run the same command again to retry.", "  ")
+        return lines
     if result.status is Status.NOT_ATTEMPTED:
         message = printable(result.cases[0].message) if result.cases else "not attempted"
         lines += _wrap(message, "  ")

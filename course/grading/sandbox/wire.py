@@ -1,10 +1,11 @@
 """The wire format between the grader (parent) and the sandboxed child.
 
 Both sides use this file. The child never imports it: the parent sends this file's
-source text followed by `_child.py`'s as one `python -I -S -c` program, so the
-module must stay standalone (stdlib only at import time; numpy is imported inside
-the functions that need it, after the child has put numpy's folder on its path).
-Do not add `from __future__` imports: the two files are concatenated.
+source text, followed by the other child modules (see child_program.py), as one
+`python -I -S -c` program, so the module must stay standalone (stdlib only at import
+time; numpy is imported inside the functions that need it, after the child has put
+numpy's folder on its path). Do not add `from __future__` imports: the files are
+concatenated.
 
 A frame is:
 
@@ -28,6 +29,7 @@ import struct
 HEADER_PREFIX = struct.Struct(">I")
 MAX_CHILD_HEADER_BYTES = 64 << 10  # a child header larger than this is an attack or a bug
 MAX_NDIM = 32
+MAX_ELEMENTS = 1 << 40  # product of the non-zero sizes: numpy refuses more ("array is too big")
 ARRAY_KINDS = "biufc"  # bool, signed, unsigned, float, complex: nothing else crosses
 _DTYPE_RE = re.compile(r"[<>|=]?[biufc][0-9]{1,2}")
 
@@ -68,9 +70,12 @@ def check_array_spec(spec: object) -> tuple:
         raise ProtocolError(f"array shape {_short(shape)} is not a list of at most {MAX_NDIM} sizes")
     if not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError(f"array shape {_short(shape)} has a size that is not a non-negative int")
-    count = 1
+    count, span = 1, 1
     for n in shape:  # Python ints: no overflow, unlike np.prod
         count *= n
+        span *= max(n, 1)
+    if span > MAX_ELEMENTS:  # even an empty array, e.g. (0, 2**70), must be one numpy can make
+        raise ProtocolError(f"array shape {_short(shape)} is larger than numpy can hold")
     if type(nbytes) is not int or nbytes != count * dtype.itemsize:
         raise ProtocolError(
             f"array byte count {_short(nbytes)} does not match shape {shape} of {text}"
@@ -82,10 +87,13 @@ def build_array(dtype, shape: tuple, data) -> "object":
     """An owned, writable ndarray from exactly dtype.itemsize * prod(shape) bytes."""
     import numpy as np
 
-    if len(data) == 0:
-        return np.zeros(shape, dtype=dtype)
-    flat = np.frombuffer(data, dtype=dtype)
-    return flat.reshape(shape).copy()
+    try:
+        if len(data) == 0:
+            return np.zeros(shape, dtype=dtype)
+        flat = np.frombuffer(data, dtype=dtype)
+        return flat.reshape(shape).copy()
+    except (ValueError, OverflowError, MemoryError) as exc:  # numpy's own refusal, never a traceback
+        raise ProtocolError(f"array of shape {_short(list(shape))} cannot be built: {exc}") from None
 
 
 def contiguous(value) -> "object":
