@@ -135,6 +135,23 @@ def _v2_ready(folder: Path) -> str:
     return ""
 
 
+def sweep_orphans(where: Hierarchy) -> None:
+    """Remove cgroups named after a grader process that no longer exists ("sbx-p<pid>-...").
+
+    Slot-named cgroups are removed when their slot is used again; these, made where
+    there are no slots, would otherwise stay (empty) after a grader was killed.
+    """
+    for base in {where.memory, where.pids}:
+        try:
+            names = [p.name for p in base.iterdir() if p.is_dir() and p.name.startswith("sbx-p")]
+        except OSError:
+            continue
+        for name in names:
+            pid = name[len("sbx-p"):].split("-", 1)[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                SandboxCgroup.remove_folders([base / name])
+
+
 class SandboxCgroup:
     """One sandbox's cgroup: made with its caps, filled with the sandbox, then emptied and removed."""
 
@@ -195,7 +212,11 @@ class SandboxCgroup:
 
     def remove(self) -> None:
         """Kill what is left and remove the folders (retried while dying processes leave)."""
-        for folder in self.folders:
+        self.remove_folders(self.folders)
+
+    @staticmethod
+    def remove_folders(folders: list[Path]) -> None:
+        for folder in folders:
             if not folder.exists():
                 continue
             for attempt in range(200):

@@ -92,7 +92,7 @@ def isolation(mode: str | None, reason: str = "") -> Isolation:
 
 def _file() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "llm-course" / f"sandbox-probe-{os.geteuid()}.json"
+    return Path(cache) / "llm-course" / f"sandbox-probe-v{PROBE_FORMAT}-{os.geteuid()}.json"
 
 
 def _key() -> str:
@@ -147,15 +147,15 @@ def _run() -> Probe:
 
 
 def _try_mode(mode: str) -> str | None:
-    """Run the real jail code in probe mode; None when it worked, else why not."""
-    slot = None
+    """Run the real jail code in probe mode; None when it worked, else why not.
+
+    The root mode drops to a uid of its own that no sandbox slot uses: whether the mode
+    works must not depend on the slots (a lock folder problem is a start failure of
+    one sandbox, retried, not a reason to give up the mode).
+    """
     try:
-        if mode == "root":
-            try:
-                slot = slots.acquire()
-            except OSError as error:
-                return f"no sandbox uid is available ({error})"
-        config = load_config("", "probe.py", "f", Limits(), mode, uid=slot.uid if slot else None, probe=True)
+        config = load_config("", "probe.py", "f", Limits(), mode,
+                             uid=slots.probe_uid() if mode == "root" else None, probe=True)
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
@@ -182,9 +182,8 @@ def _try_mode(mode: str) -> str | None:
             return "the namespace probe did not finish"
         reply = processes.read_all(out_r)
         os.close(out_r)
-    finally:
-        if slot is not None:
-            slot.release()
+    except OSError as error:
+        return f"the probe could not run: {error}"
     try:
         frames = FrameReader(MAX_CHILD_HEADER_BYTES, 0).feed(reply)
     except ProtocolError:

@@ -125,6 +125,8 @@ class SandboxSession:
             self._slot = slots.acquire()
         where, _ = cgroups.hierarchy()
         if where is not None:
+            if self._slot is None:
+                cgroups.sweep_orphans(where)
             name = f"sbx-{self._slot.number}" if self._slot else f"sbx-p{os.getpid()}-{uuid.uuid4().hex[:8]}"
             self._cgroup = cgroups.SandboxCgroup(where, name, self._limits.memory_bytes, self._limits.processes)
         self._token = None if mode else uuid.uuid4().hex

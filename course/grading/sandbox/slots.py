@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UID_BASE_ENV = "COURSE_SANDBOX_UID_BASE"
+LOCK_DIR_ENV = "COURSE_SANDBOX_LOCK_DIR"  # where the slot locks live, when /run will not do
 DEFAULT_UID_BASE = 2_000_000_000  # above systemd's container ranges, below 2**31
 SLOTS = 4096
 LOCK_DIRS = (Path("/run/llm-course-sandbox"), Path("/tmp/.llm-course-sandbox-root"))
@@ -52,8 +53,14 @@ def uid_base() -> int:
     return DEFAULT_UID_BASE
 
 
+def probe_uid() -> int:
+    """The uid the isolation probe drops to: reserved, just past the slots' range."""
+    return uid_base() + SLOTS
+
+
 def _lock_dir() -> Path:
-    for folder in LOCK_DIRS:
+    chosen = os.environ.get(LOCK_DIR_ENV, "").strip()
+    for folder in [Path(chosen)] if chosen else LOCK_DIRS:
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
             info = folder.lstat()
@@ -63,7 +70,9 @@ def _lock_dir() -> Path:
         # be used to make a grader lock the wrong file.
         if not folder.is_symlink() and info.st_uid == os.geteuid() and not info.st_mode & 0o022:
             return folder
-    raise NoSlot("no folder for the sandbox slot locks (/run and /tmp are not usable)")
+    where = chosen or "/run and /tmp"
+    raise NoSlot(f"no usable folder for the sandbox slot locks ({where}: it must be a folder only this user "
+                 f"can write to)")
 
 
 def acquire() -> Slot:
