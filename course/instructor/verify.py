@@ -266,7 +266,19 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _not_graded(what: str, where, result: CheckResult, problems: list[Problem]) -> bool:
+    """True (and a problem saying so) when the grader itself failed on this run: nothing to judge."""
+    if result.status is not Status.COULD_NOT_GRADE:
+        return False
+    reason = _first_line(result.cases[0].message) if result.cases else "the sandbox could not start"
+    problems.append(Problem(where, f"{what} could not be graded (the grader failed, not the file; run verify "
+                                   f"again): {reason}"))
+    return True
+
+
 def _judge_reference(exercise: Exercise, result: CheckResult, problems: list[Problem]) -> int:
+    if _not_graded("the reference", exercise.where, result, problems):
+        return 0
     if result.load_error:
         problems.append(Problem(exercise.where, f"the reference does not load in the sandbox: "
                                                 f"{_first_line(result.load_error)}"))
@@ -284,6 +296,8 @@ def _judge_reference(exercise: Exercise, result: CheckResult, problems: list[Pro
 
 
 def _judge_starter(exercise: Exercise, result: CheckResult, problems: list[Problem]) -> str:
+    if _not_graded("the starter", exercise.where, result, problems):
+        return result.status.value
     if result.status is not Status.NOT_ATTEMPTED:
         passing = sum(1 for c in result.cases if c.passed)
         detail = _first_line(result.load_error) if result.load_error else (
@@ -296,6 +310,8 @@ def _judge_starter(exercise: Exercise, result: CheckResult, problems: list[Probl
 
 def _judge_mistake(exercise: Exercise, mistake, result: CheckResult, problems: list[Problem]) -> MistakeReport:
     report = MistakeReport(mistake.name, result.status.value)
+    if _not_graded(f"mistake '{mistake.name}'", mistake.where, result, problems):
+        return report
     if result.load_error:
         problems.append(Problem(mistake.where, f"mistake '{mistake.name}' ({mistake.file}) does not load: "
                                                f"{_first_line(result.load_error)}"))

@@ -11,8 +11,9 @@ pids controllers enabled for its children (e.g. a `systemd-run --user --scope -p
 Delegate=yes` scope). Elsewhere there is no cgroup and the isolation note says that
 memory and process limits are per process. COURSE_SANDBOX_CGROUP=0 turns cgroups off.
 
-The grader puts the sandbox's first process into the cgroup before sending it
-anything, so every process it ever starts is inside. Afterwards every process in the
+The sandbox's first process joins the cgroup itself, first thing, before it forks
+anything (trusted code: no student code has run), so every process it ever starts is
+inside; a sandbox that cannot join does not start. Afterwards every process in the
 cgroup is killed and the cgroup removed; a cgroup left by a killed grader is removed
 when its name (the slot's) is used again.
 """
@@ -174,10 +175,12 @@ class SandboxCgroup:
             _try_write(memory / "memory.memsw.limit_in_bytes", str(memory_bytes))
             pids.joinpath("pids.max").write_text(str(processes))
 
-    def add(self, pid: int) -> None:
-        """Move `pid` (the sandbox's first process, before it forks) into the cgroup."""
-        for folder in self.folders:
-            folder.joinpath("cgroup.procs").write_text(str(pid))
+    def procs_files(self) -> list[str]:
+        """The files the sandbox's first process writes its pid to, to join (before it forks)."""
+        return [str(folder / "cgroup.procs") for folder in self.folders]
+
+    def contains(self, pid: int) -> bool:
+        return pid in self.pids()
 
     def out_of_memory(self) -> bool:
         """Did the kernel kill a process of this sandbox for exceeding its memory cap?"""
@@ -196,19 +199,14 @@ class SandboxCgroup:
         return sorted(found)
 
     def kill_all(self) -> None:
-        """SIGKILL every process in the cgroup, until none is left (bounded)."""
+        """SIGKILL every process in the cgroup (one pass: remove() waits for them to go)."""
         if self.where.version == 2 and _try_write(self.folders[0] / "cgroup.kill", "1"):
             return
-        for _ in range(50):
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.002)
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def remove(self) -> None:
         """Kill what is left and remove the folders (retried while dying processes leave)."""
@@ -231,7 +229,7 @@ class SandboxCgroup:
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.005)
+                    time.sleep(0.001 if attempt < 50 else 0.01)
 
 
 def _try_write(path: Path, text: str) -> bool:

@@ -215,11 +215,8 @@ def allow_list(numpy_dirs: list) -> dict:
             if os.path.isdir(os.path.join(folder, name)):
                 masks.append(os.path.join(folder, name))
         if folder not in stdlib and folder not in numpy_dirs:
-            try:
-                masks += [os.path.join(folder, n) for n in os.listdir(folder)
-                          if n.startswith("python") and os.path.isdir(os.path.join(folder, n))]
-            except OSError:
-                pass
+            names = ["python3"] + [f"python3.{minor}" for minor in range(0, 40)]
+            masks += [os.path.join(folder, n) for n in names if os.path.isdir(os.path.join(folder, n))]
     for link in TOP_LEVEL_LINKS:
         if os.path.islink(link):
             links.append((link, os.readlink(link)))
@@ -282,16 +279,16 @@ def _elf_interpreter(executable: str) -> str:
 
 def _mapped_libraries() -> list:
     """The shared objects this process has mapped (the interpreter's own libraries)."""
-    found = []
+    found = {}  # a library is mapped several times (text, data, ...): each path once
     try:
         with open("/proc/self/maps") as f:
             for line in f:
                 parts = line.split(maxsplit=5)
                 if len(parts) == 6 and parts[5].startswith("/") and ".so" in parts[5]:
-                    found.append(parts[5].strip())
+                    found[parts[5].strip()] = None
     except OSError:
         pass
-    return found
+    return list(found)
 
 
 # --------------------------------------------------------------------------- the new root

@@ -87,7 +87,7 @@ def child_env(home: str, token: str | None) -> dict[str, str]:
 
 
 def load_config(source: str, filename: str, function: str, limits: Limits, mode: str | None,
-                uid: int | None = None, probe: bool = False) -> dict:
+                uid: int | None = None, probe: bool = False, cgroup_procs: list[str] = ()) -> dict:
     """The first frame: everything the child needs before it has any inputs."""
     site, visible = numpy_paths()
     jail = None
@@ -97,7 +97,7 @@ def load_config(source: str, filename: str, function: str, limits: Limits, mode:
     return {
         "type": "load", "probe": probe, "source": source, "filename": filename,
         "function": function, "module": SUBMISSION_MODULE, "site": site, "numpy_dirs": visible,
-        "jail": jail,
+        "jail": jail, "cgroup_procs": list(cgroup_procs),
         "limits": {"cpu": int(limits.cpu_seconds), "memory": int(limits.memory_bytes),
                    "file": int(limits.file_bytes), "nofile": NOFILE,
                    "result": int(limits.result_bytes),

@@ -6,8 +6,8 @@
 
 Start: a slot (a uid of its own, as root; slots.py), a cgroup with the sandbox's
 memory and process caps where the machine has one (cgroups.py), the child program
-(program.py) started with an empty environment in a new session, put into the cgroup,
-and sent its first frame. The child's start-up (namespaces, numpy, the submission)
+(program.py) started with an empty environment in a new session and sent its first
+frame (it joins the cgroup first thing). The child's start-up (namespaces, numpy, the submission)
 overlaps whatever the caller does before run().
 
 Run: calls are sent only once the submission has loaded, so nothing it runs at import
@@ -121,9 +121,9 @@ class SandboxSession:
 
     def _spawn_child(self) -> None:
         mode = self._mode
-        if mode == "root":
-            self._slot = slots.acquire()
         where, _ = cgroups.hierarchy()
+        if mode == "root":
+            self._slot = slots.acquire(sweep=where is None)
         if where is not None:
             if self._slot is None:
                 cgroups.sweep_orphans(where)
@@ -133,7 +133,8 @@ class SandboxSession:
         self._workdir = None if mode else tempfile.mkdtemp(prefix="course-sandbox-")
         home = CHILD_WORKDIR if mode else self._workdir
         config = load_config(self._source, self._filename, self._function, self._limits, mode,
-                             uid=self._slot.uid if self._slot else None)
+                             uid=self._slot.uid if self._slot else None,
+                             cgroup_procs=self._cgroup.procs_files() if self._cgroup else ())
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         self._in_w, self._res_r = in_w, out_r  # closed by _shutdown whatever happens next
@@ -152,8 +153,6 @@ class SandboxSession:
             os.close(in_r)
             os.close(out_w)
         self._reaped = False
-        if self._cgroup is not None:
-            self._cgroup.add(self._proc.pid)  # before it has the frame it needs to fork anything
         for fd in (in_w, out_r, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
             os.set_blocking(fd, False)
         self._outbox = bytearray(b"".join(encode_frame(config)))
