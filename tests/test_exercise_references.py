@@ -149,9 +149,10 @@ def test_starter_and_reference_hold_only_what_they_should(exercise_id):
     exercise = _exercise(exercise_id)
     starter = ast.parse(exercise.starter_path.read_text())
     kinds = [type(node).__name__ for node in starter.body]
-    assert kinds == ["Import", "FunctionDef"], kinds
-    assert [alias.name for alias in starter.body[0].names] == ["numpy"]
-    assert starter.body[1].name == exercise.function and ast.get_docstring(starter.body[1])
+    # numpy is imported where the solution needs it; param_count's is integer arithmetic, so no import
+    assert kinds in (["Import", "FunctionDef"], ["FunctionDef"]), kinds
+    assert [alias.name for node in starter.body[:-1] for alias in node.names] in (["numpy"], [])
+    assert starter.body[-1].name == exercise.function and ast.get_docstring(starter.body[-1])
 
     reference = ast.parse(exercise.reference_path.read_text())
     for node in ast.walk(reference):

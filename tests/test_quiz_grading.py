@@ -182,7 +182,7 @@ def test_numeric_right_within_absolute_tolerance_for_the_drawn_values():
     instance = numeric_instance(3)
     expected = instance.values["d_model"] / instance.values["n_heads"]
     assert instance.answer == expected
-    assert f"d_model={instance.values['d_model']}" in instance.prompt
+    assert f"d_model={instance.values['d_model']:,}" in instance.prompt  # 1,024: separated, as in the lesson
     for text in (str(expected), str(expected + 0.4), f"{expected:g} dimensions"):
         assert grade(instance, parse_typed(instance, text)).correct
 

@@ -51,10 +51,15 @@ class QuestionInstance:
 
 
 def format_number(value: float) -> str:
-    """Integers without a trailing .0, other values with up to 12 significant digits."""
+    """A number as a person reads it in a prompt: integers without a trailing .0, other
+    values with up to 12 significant digits, both with thousands separators
+    (10,000,000,000 rather than 10000000000, which nobody can count at a glance).
+
+    Typed answers accept the separators back (course.quiz.typed.parse_number).
+    """
     if float(value).is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return f"{value:.12g}"
+        return f"{int(value):,}"
+    return f"{value:,.12g}"
 
 
 def draw_values(question: Question, rng: random.Random) -> dict[str, float]:

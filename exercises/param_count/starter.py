@@ -1,6 +1,3 @@
-import numpy as np
-
-
 def count_parameters(config):
     """The number of trainable parameters of a GPT-2-style or BERT-style transformer.
 
