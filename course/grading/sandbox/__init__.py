@@ -16,6 +16,7 @@ Where each part lives:
     cgroups.py     memory and process caps for each sandbox as a whole
     program.py     the child program and its first frame
     session.py     one sandbox from start to clean-up (SandboxSession)
+    template.py    a warm template that forks sandboxes with numpy already imported (--watch)
     channel.py     the result channel, checked frame by frame, and why reading stopped
     processes.py   killing, finding and describing processes
     wire.py        the frame format (both sides)
@@ -65,16 +66,21 @@ def isolation_available() -> Isolation:
 
 
 def start(source: str, *, filename: str, function: str, limits: Limits = Limits(),
-          strict: bool = False) -> SandboxSession:
+          strict: bool = False, template=None, modules: dict[str, str] | None = None) -> SandboxSession:
     """Start the child now: it imports numpy and the submission while the caller works.
 
     strict: raise SandboxUnavailable instead of running without namespaces.
+    template: a WarmTemplate (template.py) to fork the sandbox from, with numpy already
+    imported; as isolated as a cold start, and much faster to start.
+    modules: other files of the student's that the submission may import, name -> source.
     """
-    return SandboxSession(source, filename=filename, function=function, limits=limits, strict=strict)
+    return SandboxSession(source, filename=filename, function=function, limits=limits, strict=strict,
+                          template=template, modules=modules)
 
 
 def run(source: str, *, filename: str, function: str, calls: Sequence[Call],
-        limits: Limits = Limits(), strict: bool = False) -> SandboxRun:
+        limits: Limits = Limits(), strict: bool = False, modules: dict[str, str] | None = None) -> SandboxRun:
     """start() + run() + close(). Raises SandboxError when the sandbox could not start."""
-    with start(source, filename=filename, function=function, limits=limits, strict=strict) as session:
+    with start(source, filename=filename, function=function, limits=limits, strict=strict,
+               modules=modules) as session:
         return session.run(calls)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # never true when run: the grader puts the other files' sourc
     from course.grading.sandbox.wire import ARRAY_KINDS, contiguous, read_frame, write_frame
 
 MAX_ERROR_CHARS = 6000
+_STUDENT_FILES: set = set()  # the student's other files it may import: their frames are theirs too
 
 
 def _type_name(exc: BaseException) -> str:
@@ -48,7 +49,7 @@ def _student_frames(tb, filename: str, keep: int = 20):
 
     head, tail, total = [], collections.deque(maxlen=keep), 0
     for frame, lineno in traceback.walk_tb(tb):
-        if frame.f_code.co_filename != filename:
+        if frame.f_code.co_filename != filename and frame.f_code.co_filename not in _STUDENT_FILES:
             continue
         total += 1
         (head if len(head) < keep else tail).append((frame, lineno))
@@ -69,7 +70,7 @@ def describe_exception(exc: BaseException, filename: str) -> str:
             if skipped:
                 lines += f"  [... {skipped} more frames ...]\n"
             lines += "".join(traceback.StackSummary.extract(tail).format())
-            text += f"\nTraceback (most recent call last, {filename} only):\n{lines.rstrip()}"
+            text += f"\nTraceback (most recent call last, your files only):\n{lines.rstrip()}"
     except BaseException:
         pass
     return clip(text)
@@ -87,12 +88,62 @@ def describe_syntax_error(exc: SyntaxError) -> str:
 # --------------------------------------------------------------------------- the submission
 
 
+class _StudentModules:
+    """Import hook for the student's other files that an exercise lets it import.
+
+    Why: an exercise may build on an earlier one (self_attention may call the student's
+    own softmax). The grader sends those files' sources with the submission; `import
+    softmax` then runs the student's softmax.py, from that source, in this sandbox.
+    """
+
+    def __init__(self, sources: dict) -> None:
+        import importlib.util
+        import linecache
+
+        # imported here, before this finder is on sys.meta_path: an import inside
+        # find_spec would ask this finder again, without end
+        self.sources, self._spec, self._lines = sources, importlib.util.spec_from_loader, linecache.cache
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.sources:
+            return self._spec(name, self, origin=f"{name}.py")
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        filename = f"{module.__name__}.py"
+        source = self.sources[module.__name__]
+        self._lines[filename] = (len(source), None, source.splitlines(True), filename)
+        module.__file__ = filename
+        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+
+
+def _one_file_hint(exc: BaseException, allowed: list) -> str:
+    """Why `import helper` fails: a submission is one file (and which files it may import)."""
+    name = getattr(exc, "name", None)
+    if not isinstance(exc, ModuleNotFoundError) or not isinstance(name, str) or name in allowed:
+        return ""
+    top = name.split(".")[0]
+    if top in sys.stdlib_module_names or top == "numpy":
+        return ""
+    others = (f"; of your other files it may import only {', '.join(sorted(allowed))}" if allowed
+              else "; it may not import your other files")
+    return (f"\n(a submission is one file: {name!r} is not available to it{others}. Put the helper "
+            f"functions you need inside this file.)")
+
+
 def load_submission(config: dict):
     """(function, None) or (None, error text). Student code first runs here."""
     import linecache
     import types
 
     source, filename, function = config["source"], config["filename"], config["function"]
+    modules = config.get("modules") or {}
+    if modules:
+        sys.meta_path.insert(0, _StudentModules(modules))
+        _STUDENT_FILES.update(f"{name}.py" for name in modules)
     # Lets tracebacks show the student's lines although no file exists in the child.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     try:
@@ -108,7 +159,7 @@ def load_submission(config: dict):
     try:
         exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too
-        text = describe_exception(exc, filename)
+        text = describe_exception(exc, filename) + _one_file_hint(exc, list(modules))
         if isinstance(exc, SystemExit):
             text += "\n(the file called sys.exit while being imported)"
         return None, text

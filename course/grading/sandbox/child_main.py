@@ -6,7 +6,7 @@ Child-side only; this is the last file of the program child_program.py assembles
 
 With namespaces:
 
-    outer  the process the grader started. It dies with the grader (parent-death
+    outer  the process the grader started (or its warm template forked: see template()). It dies with the grader (parent-death
            signal), reads the "load" frame, joins the sandbox's cgroup (moving a process
            into a cgroup takes the kernel ~10 ms: here it does not hold up the grader),
            lowers its rlimits, enters new mount, PID,
@@ -107,13 +107,22 @@ def _parent_is_gone(life_fd: int) -> bool:
 
 
 def main() -> None:
+    """`python -c <program> IN_FD OUT_FD GRADER_PID`: one sandbox; or
+    `python -c <program> template CONTROL_FD GRADER_PID`: a warm template (see below)."""
+    if sys.argv[1] == "template":
+        template(int(sys.argv[2]), int(sys.argv[3]))
     in_fd, out_fd, grader = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    for fd in (in_fd, out_fd):
-        os.set_inheritable(fd, False)  # programs the submission starts do not get them
     libc = Libc()
     die_with_parent(libc)
     if os.getppid() != grader:  # the grader died before the line above took effect
         os._exit(0)
+    sandbox(libc, in_fd, out_fd)
+
+
+def sandbox(libc, in_fd: int, out_fd: int) -> None:
+    """The outer process's work, from the first frame on (never returns)."""
+    for fd in (in_fd, out_fd):
+        os.set_inheritable(fd, False)  # programs the submission starts do not get them
     reader = FrameReader(max_header=PARENT_FRAME_LIMIT, max_payload=PARENT_FRAME_LIMIT)
     frame = read_frame(in_fd, reader)
     if frame is None:
@@ -157,7 +166,7 @@ def main() -> None:
         os._exit(0)
     os.close(life_r)
     try:
-        report = enter_jail(libc, jail, config["numpy_dirs"])
+        report = enter_jail(libc, jail, config["numpy_dirs"], exclude=config["site"])
     except BaseException as exc:
         write_frame(out_fd, {"type": "hello", "jail": {"ok": False, "error": f"{type(exc).__name__}: {_safe_str(exc)}"}})
         os._exit(0)
@@ -173,6 +182,93 @@ def main() -> None:
         supervise(worker, out_fd, int(config["limits"]["backstop"]))
     die_with_parent(libc)
     work(config, in_fd, out_fd, reader, report)
+
+
+def template(control_fd: int, grader: int) -> None:
+    """A warm template: Python and numpy imported once, then a fresh sandbox forked per request.
+
+    `course check --watch` keeps one, so a re-check after a save skips the interpreter's
+    start and numpy's import (most of a sandbox's start-up). Each forked process is an
+    outer process exactly as `main` starts one: it reads its own first frame, joins its
+    own cgroup, enters new namespaces, builds its own jail and drops privileges; the
+    template itself never runs student code and never sees an input.
+
+    Protocol on the control socket (a Unix socket pair): the first message is the
+    template's config (JSON: numpy's folder); "ready" is sent once numpy is imported.
+    Then each message is a request: "spawn" with four file descriptors (the sandbox's
+    input and result pipes, its stdout and stderr), answered with the new process's pid;
+    or "release PID", after which the template reaps that (killed) process. The
+    template dies with the grader, and with it every sandbox it forked.
+    """
+    import json
+    import socket
+
+    libc = Libc()
+    die_with_parent(libc)
+    if os.getppid() != grader:
+        os._exit(0)
+    control = socket.socket(fileno=control_fd)
+    config = json.loads(control.recv(1 << 16))
+    sys.path.extend(config["site"])
+    import numpy  # noqa: F401  (the point of the template)
+    import select  # noqa: F401  (what the forked sandboxes import later, loaded once here)
+    control.sendall(b"ready")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 256, 4)
+        except OSError:
+            os._exit(0)
+        if not message:  # the grader is gone
+            os._exit(0)
+        words = message.decode("ascii", "replace").split()
+        if words[:1] == ["release"]:
+            for fd in fds:
+                os.close(fd)
+            _reap(int(words[1]))
+            continue
+        if words[:1] != ["spawn"] or len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            continue
+        in_fd, out_fd, stdout_fd, stderr_fd = fds
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            control.close()
+            os.setsid()  # its own process group and session, as a sandbox started by the grader
+            os.dup2(stdout_fd, 1)
+            os.dup2(stderr_fd, 2)
+            for fd in (stdout_fd, stderr_fd):
+                os.close(fd)
+            die_with_parent(libc)
+            sandbox(libc, in_fd, out_fd)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(str(pid).encode())
+
+
+def _reap(pid: int) -> None:
+    """Collect a released process (and any other that has ended), without blocking for long."""
+    import time
+
+    end = time.monotonic() + 2.0
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if done or time.monotonic() > end:
+            break
+        time.sleep(0.001)
+    while True:
+        try:
+            other, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if not other:
+            break
 
 
 if __name__ == "__main__":

@@ -174,12 +174,13 @@ def _write(path: str, text: str) -> None:
 # --------------------------------------------------------------------------- the allow-list
 
 
-def allow_list(numpy_dirs: list) -> dict:
+def allow_list(numpy_dirs: list, exclude: list = ()) -> dict:
     """What the sandbox may see: {"dirs": [...], "files": [...], "masks": [...], "links": [...]}.
 
     Computed in the child from its own state, so it is right for whichever Python runs
     it: with -I -S, sys.path holds exactly the standard library (zip, folder,
-    lib-dynload). Paths are real paths (no symlinks), mounted at the same place.
+    lib-dynload), and `exclude` names numpy's site folder when a warm template has
+    already put it there. Paths are real paths (no symlinks), mounted at the same place.
     """
     dirs, files, masks, links = [], [], [], []
 
@@ -189,8 +190,10 @@ def allow_list(numpy_dirs: list) -> dict:
             return
         (dirs if os.path.isdir(real) else files).append(real)
 
+    skip = {os.path.realpath(e) for e in exclude}  # numpy's site folder: only numpy of it is kept
     for entry in sys.path:
-        add(entry)
+        if os.path.realpath(entry) not in skip:
+            add(entry)
     stdlib = list(dirs)
     for path in numpy_dirs:
         add(path)
@@ -451,13 +454,13 @@ def verify_privileges(jail: dict, status_fd: int) -> None:
         raise OSError(f"still running as uid {status['Uid']}")
 
 
-def enter_jail(libc: Libc, jail: dict, numpy_dirs: list) -> dict:
+def enter_jail(libc: Libc, jail: dict, numpy_dirs: list, exclude: list = ()) -> dict:
     """Build the view, make the working folder, drop privileges; return what was achieved.
 
     Runs as PID 1 of the new PID namespace (still privileged there), before any student
     code. Raises OSError when something that must hold does not.
     """
-    allow = allow_list(numpy_dirs)
+    allow = allow_list(numpy_dirs, exclude)
     with open("/proc/sys/kernel/cap_last_cap") as f:
         last_cap = int(f.read())
     status_fd = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)

@@ -87,8 +87,12 @@ def child_env(home: str, token: str | None) -> dict[str, str]:
 
 
 def load_config(source: str, filename: str, function: str, limits: Limits, mode: str | None,
-                uid: int | None = None, probe: bool = False, cgroup_procs: list[str] = ()) -> dict:
-    """The first frame: everything the child needs before it has any inputs."""
+                uid: int | None = None, probe: bool = False, cgroup_procs: list[str] = (),
+                modules: dict[str, str] | None = None) -> dict:
+    """The first frame: everything the child needs before it has any inputs.
+
+    modules: the student's other files this submission may import, name -> source.
+    """
     site, visible = numpy_paths()
     jail = None
     if mode is not None:
@@ -96,7 +100,8 @@ def load_config(source: str, filename: str, function: str, limits: Limits, mode:
                 "workdir": CHILD_WORKDIR, "nproc": int(limits.processes)}
     return {
         "type": "load", "probe": probe, "source": source, "filename": filename,
-        "function": function, "module": SUBMISSION_MODULE, "site": site, "numpy_dirs": visible,
+        "function": function, "module": SUBMISSION_MODULE, "modules": dict(modules or {}),
+        "site": site, "numpy_dirs": visible,
         "jail": jail, "cgroup_procs": list(cgroup_procs),
         "limits": {"cpu": int(limits.cpu_seconds), "memory": int(limits.memory_bytes),
                    "file": int(limits.file_bytes), "nofile": NOFILE,

@@ -63,7 +63,7 @@ from course.grading.sandbox.records import (
 from course.grading.sandbox.values import encode_value
 from course.grading.sandbox.wire import MAX_CHILD_HEADER_BYTES, FrameReader, ProtocolError, encode_frame
 
-GRACE_SECONDS = 1.0  # after the last result: time for output to reach EOF and the child to exit
+GRACE_SECONDS = 1.0  # after an early end of the result channel: time for the child to exit by itself
 OUTPUT_KILL_FACTOR = 256  # output beyond 256 x output_bytes (16 MiB by default) stops the run
 START_ATTEMPTS = 3
 START_BACKOFF = (0.2, 1.0)  # seconds before the second and the third attempt
@@ -78,10 +78,11 @@ class SandboxSession:
     """One child process tree running one submission. Use sandbox.start() to make one."""
 
     def __init__(self, source: str, *, filename: str, function: str, limits: Limits,
-                 strict: bool = False) -> None:
+                 strict: bool = False, template=None, modules: dict[str, str] | None = None) -> None:
         self._source, self._filename, self._function = source, filename, function
+        self._modules = dict(modules or {})
         self._limits = limits
-        self._proc: subprocess.Popen | None = None
+        self._child: _Child | None = None
         self._in_w: int | None = None
         self._res_r: int | None = None
         self._workdir: str | None = None
@@ -101,6 +102,9 @@ class SandboxSession:
             raise SandboxUnavailable(probe.isolation(None, found.reason).detail)
         self._mode, self._reason = found.mode, found.reason
         self._isolation = probe.isolation(found.mode, found.reason)
+        # A warm template forks sandboxes only where namespaces are: there the init reports
+        # the worker's wait status, which the template's children cannot give the grader.
+        self._template = template if found.mode is not None else None
         self._spawn()
 
     # -- start
@@ -134,7 +138,8 @@ class SandboxSession:
         home = CHILD_WORKDIR if mode else self._workdir
         config = load_config(self._source, self._filename, self._function, self._limits, mode,
                              uid=self._slot.uid if self._slot else None,
-                             cgroup_procs=self._cgroup.procs_files() if self._cgroup else ())
+                             cgroup_procs=self._cgroup.procs_files() if self._cgroup else (),
+                             modules=self._modules)
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         self._in_w, self._res_r = in_w, out_r  # closed by _shutdown whatever happens next
@@ -142,18 +147,16 @@ class SandboxSession:
             fcntl.fcntl(in_w, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         except OSError:
             pass  # a smaller pipe only means the source may finish sending in run()
-        command = [sys.executable, "-I", "-S", "-c", child_program(), str(in_r), str(out_w), str(os.getpid())]
         try:
-            self._proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(in_r, out_w), env=child_env(home, self._token), cwd=self._workdir or "/",
-                start_new_session=True,
-            )
+            if self._template is not None:
+                self._child = _ForkedChild(self._template, in_r, out_w)
+            else:
+                self._child = _StartedChild(in_r, out_w, env=child_env(home, self._token), cwd=self._workdir or "/")
         finally:
             os.close(in_r)
             os.close(out_w)
         self._reaped = False
-        for fd in (in_w, out_r, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
+        for fd in (in_w, out_r, self._child.stdout_fd, self._child.stderr_fd):
             os.set_blocking(fd, False)
         self._outbox = bytearray(b"".join(encode_frame(config)))
         self._write_some()
@@ -233,7 +236,7 @@ class SandboxSession:
         deadline = time.monotonic() + limits.wall_seconds
         output_cap = max(OUTPUT_KILL_FACTOR * limits.output_bytes, 1 << 20)
         reader = FrameReader(MAX_CHILD_HEADER_BYTES, limits.result_bytes)
-        captures = {self._proc.stdout.fileno(): stdout, self._proc.stderr.fileno(): stderr}
+        captures = {self._child.stdout_fd: stdout, self._child.stderr_fd: stderr}
         selector = selectors.DefaultSelector()
         try:
             for fd in captures:
@@ -301,7 +304,7 @@ class SandboxSession:
     def _conclude(self, channel: ResultChannel, stop: StopReason, stderr: Capture) -> tuple[Termination, str]:
         """Stop the child and name, truthfully, how the run ended."""
         limits = self._limits
-        if stop in (StopReason.FINISHED, StopReason.EOF):
+        if stop is StopReason.EOF:  # its own exit status says why: give it a moment to have one
             self._wait_exit(min(GRACE_SECONDS, limits.wall_seconds))
         exited = self._exited()
         self._kill_all()
@@ -310,7 +313,7 @@ class SandboxSession:
             if stop is StopReason.TIMEOUT:
                 raise _StartFailed(f"it did not start within {limits.wall_seconds:.1f} s")
             if stop is not StopReason.OUTPUT:
-                raise _StartFailed(_first_error_line(stderr.text()) or f"exit status {self._proc.returncode}")
+                raise _StartFailed(_first_error_line(stderr.text()) or f"exit status {self._child.returncode}")
         out_of_memory = self._cgroup is not None and self._cgroup.out_of_memory()
         if stop is StopReason.PROTOCOL:
             return (Termination.PROTOCOL_ERROR,
@@ -375,22 +378,18 @@ class SandboxSession:
             time.sleep(0.002)
 
     def _exited(self) -> bool:
-        """Has the direct child exited? Leaves it unreaped, so its pid (our pgid) stays ours."""
-        if self._reaped or self._proc is None:
+        """Has the outer process exited? (Left unreaped, so its pid, our pgid, stays ours.)"""
+        if self._reaped or self._child is None:
             return True
-        try:
-            info = os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        return info is not None
+        return self._child.exited()
 
     def _kill_all(self) -> None:
         """SIGKILL everything the child started: namespace init, process group, cgroup, stragglers."""
-        if self._proc is not None and not self._reaped:
-            inits = processes.children_of(self._proc.pid) if self._mode is not None else []
+        if self._child is not None and not self._reaped:
+            inits = processes.children_of(self._child.pid) if self._mode is not None else []
             for pid, _ in inits:  # the init first: all its namespace dies with it
                 processes.kill(pid)
-            processes.killpg(self._proc.pid)
+            processes.killpg(self._child.pid)
             for pid, started in inits:
                 processes.wait_gone(pid, started, timeout=2.0)
         if self._cgroup is not None:
@@ -404,35 +403,22 @@ class SandboxSession:
                     processes.kill(pid)
 
     def _reap(self, timeout: float = 5.0) -> None:
-        if self._proc is None or self._reaped:
+        if self._child is None or self._reaped:
             return
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                pid, status, usage = os.wait4(self._proc.pid, os.WNOHANG)
-            except ChildProcessError:
-                self._reaped = True
-                return
-            if pid:
-                self._reaped = True
-                self._status = status
-                self._cpu_seconds = usage.ru_utime + usage.ru_stime
-                self._proc.returncode = os.waitstatus_to_exitcode(status)
-                return
-            if time.monotonic() > end:
-                return  # unkillable (D state); leave it to Popen's own clean-up
-            time.sleep(0.005)
+        reaped = self._child.reap(timeout)
+        if reaped is not None:
+            self._reaped = True
+            self._status, self._cpu_seconds = reaped
 
     def _drain_outputs(self, stdout: Capture, stderr: Capture) -> None:
         """After the kill: collect what is still in the pipes (bounded: no writer is left,
         unless a detached process in the fallback mode still holds one)."""
-        if self._proc is None:
+        if self._child is None:
             return
         end = time.monotonic() + 0.2
-        for stream, capture in ((self._proc.stdout, stdout), (self._proc.stderr, stderr)):
-            if stream is None or stream.closed:
+        for fd, capture in ((self._child.stdout_fd, stdout), (self._child.stderr_fd, stderr)):
+            if fd is None:
                 continue
-            fd = stream.fileno()
             while time.monotonic() < end and capture.total < (1 << 24):
                 try:
                     data = os.read(fd, 1 << 16)
@@ -468,10 +454,8 @@ class SandboxSession:
                 except OSError:
                     pass
         self._in_w = self._res_r = None
-        if self._proc is not None:
-            for stream in (self._proc.stdout, self._proc.stderr):
-                if stream is not None:
-                    stream.close()
+        if self._child is not None:
+            self._child.close()
         if self._workdir is not None:
             _remove_tree(self._workdir)
             self._workdir = None
@@ -487,6 +471,90 @@ class SandboxSession:
             self.close()
         except Exception:
             pass
+
+
+class _Child:
+    """The sandbox's outer process, as the grader holds it."""
+
+    pid: int
+    stdout_fd: int | None
+    stderr_fd: int | None
+    returncode: int | None = None
+
+    def exited(self) -> bool:
+        raise NotImplementedError
+
+    def reap(self, timeout: float) -> tuple[int | None, float] | None:
+        """(wait status or None, CPU seconds) once it is gone; None if it is still there."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        for name in ("stdout_fd", "stderr_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, name, None)
+
+
+class _StartedChild(_Child):
+    """`python -I -S -c <program>` started by the grader: its own child, in a new session."""
+
+    def __init__(self, in_r: int, out_w: int, *, env: dict, cwd: str) -> None:
+        command = [sys.executable, "-I", "-S", "-c", child_program(), str(in_r), str(out_w), str(os.getpid())]
+        self._proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(in_r, out_w), env=env, cwd=cwd, start_new_session=True,
+        )
+        self.pid = self._proc.pid
+        self.stdout_fd = os.dup(self._proc.stdout.fileno())
+        self.stderr_fd = os.dup(self._proc.stderr.fileno())
+        self._proc.stdout.close()
+        self._proc.stderr.close()
+
+    def exited(self) -> bool:
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        return info is not None
+
+    def reap(self, timeout: float) -> tuple[int | None, float] | None:
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return None, 0.0
+            if pid:
+                self.returncode = self._proc.returncode = os.waitstatus_to_exitcode(status)
+                return status, usage.ru_utime + usage.ru_stime
+            if time.monotonic() > end:
+                return None  # unkillable (D state); leave it to Popen's own clean-up
+            time.sleep(0.005)
+
+
+class _ForkedChild(_Child):
+    """An outer process forked by a warm template (template.py); the template reaps it."""
+
+    def __init__(self, template, in_r: int, out_w: int) -> None:
+        self._template = template
+        self.pid, self.stdout_fd, self.stderr_fd = template.spawn(in_r, out_w)
+
+    def exited(self) -> bool:
+        fields = processes.proc_stat(self.pid)
+        return not fields or fields[0] in (b"Z", b"X")
+
+    def reap(self, timeout: float) -> tuple[int | None, float] | None:
+        end = time.monotonic() + timeout
+        while not self.exited():
+            if time.monotonic() > end:
+                return None
+            time.sleep(0.002)
+        self._template.release(self.pid)  # a zombie until now: its pid could not be reused
+        return None, 0.0
 
 
 class _CallSender:
