@@ -153,6 +153,13 @@ def test_reference_matches_pytorchs_float32_logits_within_the_exercise_tolerance
         np.testing.assert_allclose(checks[f"logits32.{k}"], logits, **_tolerance())
 
 
+@pytest.mark.parametrize("tokens", [[], [[1, 2]], list(range(129)), [105], [-1]],
+                         ids=["empty", "two-dimensional", "longer-than-context", "id-vocab-size", "negative-id"])
+def test_reference_refuses_prompts_outside_the_contract(tokens):
+    with pytest.raises(ValueError):
+        _reference()(_params(), np.array(tokens, dtype=np.int64))
+
+
 @pytest.mark.parametrize("mistake", _mistakes(), ids=lambda path: path.stem)
 def test_every_mistake_differs_from_the_reference_beyond_the_tolerance(mistake):
     checks = _checks()

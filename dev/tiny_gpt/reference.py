@@ -82,8 +82,11 @@ def tiny_gpt(params, tokens):
     n_layers = int(params["config.n_layers"])
     n_heads = int(params["config.n_heads"])
     tokens = np.asarray(tokens)
-    if tokens.ndim != 1 or not 1 <= len(tokens) <= p["pos_emb"].shape[0]:
-        raise ValueError(f"tokens must be a 1-D array of 1 to {p['pos_emb'].shape[0]} ids, got shape {tokens.shape}")
+    context, vocab_size = p["pos_emb"].shape[0], p["tok_emb"].shape[0]
+    if tokens.ndim != 1 or not 1 <= len(tokens) <= context:
+        raise ValueError(f"tokens must be a 1-D array of 1 to {context} ids, got shape {tokens.shape}")
+    if tokens.min() < 0 or tokens.max() >= vocab_size:
+        raise ValueError(f"token ids must be in 0 .. {vocab_size - 1}")
 
     x = p["tok_emb"][tokens] + p["pos_emb"][: len(tokens)]   # (seq, d_model)
     for i in range(n_layers):
