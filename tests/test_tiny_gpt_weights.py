@@ -19,7 +19,10 @@ import numpy as np
 import pytest
 import yaml
 
-from course.grading.compare import OK, Observed, compare_case
+from course.grading.compare import Observed, compare_case
+from course.grading.sandbox.records import CallStatus
+
+OK = CallStatus.OK
 from course.grading.inputs import make_input
 from course.loader import load_course
 
