@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import time
 import tokenize
 from typing import TYPE_CHECKING, Any, Sequence
@@ -56,6 +57,7 @@ def check_exercise(
     progress: "ProgressStore | None" = None,
     session=None,
     details: "CheckDetails | None" = None,
+    path: "str | os.PathLike[str] | None" = None,
 ) -> CheckResult:
     """Grade `source` (the text of the student's file) against every case of `exercise`.
 
@@ -67,6 +69,8 @@ def check_exercise(
     it is used and closed here.
     details: an empty CheckDetails to fill with the public cases' inputs, expected and
     actual outputs and, for failing public cases, probe outcomes (for the pictures).
+    path: the file `source` was read from (None for a function's source): the progress
+    store sets the exercise's status only from checks of the student's own file.
     """
     started = time.monotonic()
     filename = untrusted.name(filename)  # it is shown in reports and tracebacks
@@ -85,7 +89,7 @@ def check_exercise(
         if result.status is Status.FAILED:
             _run_probes(course, exercise, source, filename, strict, details)
     if progress is not None and result.status is not Status.COULD_NOT_GRADE:
-        result = _record(progress, result, source)
+        result = _record(progress, result, source, path)
     return result
 
 
@@ -446,12 +450,28 @@ def source_digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _record(store: "ProgressStore", result: CheckResult, source: str) -> CheckResult:
-    """Save the check; a store problem becomes a note on the result, never a lost grade."""
+def _record(store: "ProgressStore", result: CheckResult, source: str, path=None) -> CheckResult:
+    """Save the check; a store problem becomes a note on the result, never a lost grade.
+
+    A check of a file that is not the student's own is kept as an attempt, and the
+    result says so (with how to make the file theirs).
+    """
     from dataclasses import replace
 
     try:
-        store.record_check(result.exercise, STORE_STATUS[result.status], result.score, result.max_score, source_digest(source))
+        record = store.record_check(result.exercise, STORE_STATUS[result.status], result.score, result.max_score,
+                                    source_digest(source), path=path)
     except Exception as error:  # the grade matters more than the bookkeeping
         return replace(result, notes=result.notes + (f"warning: progress not saved: {error}",))
-    return result
+    if record.own:
+        return result
+    exercise = result.exercise
+    what = "this file" if path is not None else "a function"
+    if record.own_path is not None:
+        note = (f"kept as an attempt: the status of {exercise} follows your own file, "
+                f"{untrusted.name(str(record.own_path))}, and {what} is not it")
+    else:
+        note = (f"kept as an attempt: the status of {exercise} follows your own file, and you have none yet "
+                f"(`course start {exercise}` writes one")
+        note += f"; `course start {exercise} --adopt FILE` makes a file yours)" if path is not None else ")"
+    return replace(result, notes=result.notes + (note,))
