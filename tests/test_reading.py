@@ -55,12 +55,23 @@ def test_unknown_lesson_lists_the_known_ones_and_exits_2(tmp_path):
 
 def test_read_in_a_terminal_uses_colour():
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3"], encoding="utf-8", timeout=30,
-                          dimensions=(40, 80), env={**os.environ, "TERM": "xterm"})
+    env = {**os.environ, "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3", "--no-pager"], encoding="utf-8",
+                          timeout=30, dimensions=(40, 80), env=env)
     output = child.read()
     child.close()
     assert "\x1b[" in output
     assert "Lesson 3" in ANSI.sub("", output)
+
+
+def test_no_color_is_respected_on_a_terminal_too():
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3", "--no-pager"], encoding="utf-8",
+                          timeout=30, dimensions=(40, 80), env={**os.environ, "TERM": "xterm", "NO_COLOR": "1"})
+    output = child.read()
+    child.close()
+    assert "Lesson 3" in output and "\x1b[" not in output
 
 
 def test_course_root_option_and_environment_select_another_course(tmp_path):
