@@ -154,6 +154,7 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
         message = result.cases[0].message if result.cases else "not attempted"
         out.append(f"<p>{_e(message)}</p>")
         out.append(f"<p>Write your implementation, then run <code>course check {_e(result.exercise)}</code> again.</p>")
+        out += [f'<p class="note">Note: {_e(note)}</p>' for note in result.notes]
         out.append("</section>")
         return out
     if result.load_error:

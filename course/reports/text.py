@@ -93,6 +93,8 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
             f"Write your implementation, then run `course check {result.exercise}` again. "
             f"Stuck? `course hint {result.exercise}`.",
             "  ", width=width)
+        for note in result.notes:
+            lines += _wrap(f"Note: {note}", "  ", width=width)
         return lines
     if result.load_error:
         lines.append(style(f"  The file could not be loaded, so no case ran ({len(result.cases)} cases):", fg="red"))
