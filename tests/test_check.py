@@ -308,7 +308,7 @@ def test_hidden_case_messages_never_show_hidden_inputs_or_expected_values(tmp_pa
     for case in report["cases"]:
         if case["visibility"] != "hidden":
             continue
-        message = case["message"].split("; looks like a known mistake")[0]
+        message = re.split(r"; (?:looks like|perhaps) a known mistake", case["message"])[0]  # constant names
         assert not case["passed"]
         assert re.fullmatch(r"wrong shape|contains NaN or inf|values differ from the expected output|raised an exception", message), message
         args, _ = arguments[case["name"]]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from course import untrusted
 from course.errors import ContentError, CourseError
+from course.grading import diagnostics
 from course.grading.checks import Check, message as check_message
 from course.grading.results import CaseResult, CheckResult, Status, trim_output
 from course.model import Course, Exercise
@@ -301,19 +302,24 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
         )
         student[case.name] = (verdict, got)
     failed = [case for case in exercise.cases if not student[case.name][0].passed]
-    named = _name_mistakes(course, exercise, failed, arguments, expected, student, names) if failed else {}
+    matches, ranked = _name_mistakes(course, exercise, failed, arguments, expected, student, names) if failed \
+        else ({}, [])
     descriptions = {m.name: m for m in exercise.mistakes}
-    results, advice = [], []
+    advice = [descriptions[name].message for name in ranked]  # every mistake named, most likely first
+    results = []
     for case in exercise.cases:
-        verdict, _ = student[case.name]
-        mistake = named.get(case.name, "")
+        verdict, got = student[case.name]
+        found = matches.get(case.name, [])
+        mistake = found[0].name if found else ""
         message = verdict.message
-        if mistake:
+        reading = ""
+        if not verdict.passed and case.visibility == "public":  # hidden cases keep their constant message
+            reading = diagnostics.explain(exercise.id, *arguments[case.name], expected[case.name], got.value)
+        if found or reading:
             head, _, detail = message.partition("\n")
-            message = f"{head}; looks like a known mistake: {descriptions[mistake].description}"
+            message = head + (f"; {reading}" if reading else "") + (f"; {_mistake_words(found, descriptions)}"
+                                                                    if found else "")
             message += f"\n{detail}" if detail else ""
-            if descriptions[mistake].message not in advice:
-                advice.append(descriptions[mistake].message)
         score = case.points if verdict.passed else 0.0
         results.append(CaseResult(
             case.name, case.visibility, case.points, score, verdict.passed, verdict.check, message, mistake,
@@ -324,7 +330,8 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
     if run.termination.value != "completed":
         notes.append(f"sandbox: {run.termination_detail}")
     if hidden_ran and (run.stdout.strip() or run.stderr.strip()):
-        notes.append("printed output is not shown because hidden cases were run")
+        notes.append("what your code wrote to the screen (prints, or warnings such as numpy's) is not shown "
+                     "because hidden cases were run")
     all_passed = all(r.passed for r in results)
     status = Status.ERROR if run.termination.value != "completed" else (Status.PASSED if all_passed else Status.FAILED)
     return CheckResult(
@@ -380,13 +387,13 @@ def _run_probes(course, exercise, source, filename, strict, details) -> None:
         case.probes.setdefault(kind, []).append((args, kwargs, compare.observed(outcome)))
 
 
-def _name_mistakes(course, exercise, failed, arguments, expected, student, names) -> dict[str, str]:
-    """Run the known mistakes on the failed cases only and match the student's failures."""
+def _name_mistakes(course, exercise, failed, arguments, expected, student, names):
+    """Run the known mistakes on the failed cases only; every mistake the failures match, ranked."""
     from course.grading import compare
     from course.grading.expected import mistake_runs
 
     if not exercise.mistakes:
-        return {}
+        return {}, []
     subset = {case.name: arguments[case.name] for case in failed}
     runs = mistake_runs(course, exercise, subset)
     verdicts: dict[str, dict[str, tuple[Any, Any]]] = {}
@@ -402,7 +409,16 @@ def _name_mistakes(course, exercise, failed, arguments, expected, student, names
                 function=exercise.function, arg_names=names,
             )
             verdicts[mistake][case.name] = (verdict, output)
-    return compare.name_mistakes(failed, student, verdicts)
+    return compare.match_mistakes(failed, student, verdicts, expected)
+
+
+def _mistake_words(found, descriptions) -> str:
+    """"looks like a known mistake: A (or: B)", or "perhaps ..." when only the failed check agrees."""
+    first, others = descriptions[found[0].name].description, [descriptions[m.name].description for m in found[1:]]
+    also = f" (or: {'; '.join(others)})" if others else ""
+    if found[0].exact:
+        return f"looks like a known mistake: {first}{also}"
+    return f"perhaps a known mistake that fails the same check: {first}{also}"
 
 
 def _all_not_implemented(observed) -> bool:

@@ -26,6 +26,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from course.grading.diagnostics import COMPONENTS, count_offset, parameter_breakdown  # noqa: F401 (re-exported)
 from course.plots import style
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -509,34 +510,6 @@ def _attention_error(exercise, case, target: Path) -> Path | None:
 
 # --------------------------------------------------------------------------- param_count
 
-COMPONENTS = ("embeddings", "attention", "feed-forward", "norms", "head")
-
-
-def parameter_breakdown(config: dict) -> dict[str, int]:
-    """The exact parameter count of a GPT-2- or BERT-style config, by component (DESIGN.md's conventions).
-
-    embeddings: token + position (+ token-type for BERT); attention: Q, K, V and output
-    projections with biases; feed-forward: d_model -> d_ff -> d_model with biases; norms:
-    every LayerNorm (2 * d_model each: two per block, plus GPT-2's final one or BERT's
-    embedding one); head: GPT-2's LM head when untied (tied: 0), BERT's pooler.
-    """
-    arch = config["arch"]
-    layers, d, d_ff = int(config["n_layers"]), int(config["d_model"]), int(config["d_ff"])
-    vocab, positions = int(config["vocab_size"]), int(config["max_positions"])
-    attention = layers * 4 * (d * d + d)
-    feed_forward = layers * (d * d_ff + d_ff + d_ff * d + d)
-    norms = layers * 2 * (2 * d) + 2 * d
-    if arch == "gpt":
-        embeddings = (vocab + positions) * d
-        head = 0 if config.get("tied_embeddings", True) else vocab * d
-    elif arch == "bert":
-        embeddings = (vocab + positions + int(config.get("type_vocab_size", 2))) * d
-        head = d * d + d if config.get("pooler", True) else 0
-    else:
-        raise ValueError(f"unknown arch {arch!r}")
-    return dict(zip(COMPONENTS, (embeddings, attention, feed_forward, norms, head)))
-
-
 def _student_total(case) -> float | None:
     np = _np()
     value = _floats(case.got.value)
@@ -568,7 +541,7 @@ def _param_breakdown(exercise, case, target: Path) -> Path | None:
     ax.grid(axis="y", visible=False)
     for row, name, value, shown in zip(rows, names, values, drawable):
         if name == "your total":
-            text = _your_total_text(yours, expected, parts, _np().asarray(case.got.value).dtype.kind == "f")
+            text = _your_total_text(yours, expected, parts, _np().asarray(case.got.value).dtype.kind == "f", config)
         else:
             text = _count(value) + ("  (tied: none)" if name == "head" and value == 0 and config["arch"] == "gpt"
                                     else "  (no pooler)" if name == "head" and value == 0 else "")
@@ -581,7 +554,8 @@ def _param_breakdown(exercise, case, target: Path) -> Path | None:
     return style.save(fig, target)[0]
 
 
-def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], is_float: bool = False) -> str:
+def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], is_float: bool = False,
+                     config: dict | None = None) -> str:
     if yours is None:
         return "no single number returned"
     if not math.isfinite(yours):
@@ -591,9 +565,10 @@ def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], 
         return f"{_count(yours)} (the expected number{', but a float' if is_float else ''})"
     relative = f"{100 * gap / expected:+.3g}%"
     text = f"{_count(yours)} ({_count(abs(gap))} {'fewer' if gap < 0 else 'more'}, {relative})"
-    same = [name for name, size in parts.items() if size and size == abs(gap)]
-    if same:
-        text += f"\n= the {same[0]} {'missing' if gap < 0 else 'counted twice'}?"
+    if config is not None and float(yours).is_integer():
+        reading = count_offset(config, int(yours) - int(expected))
+        if reading:
+            text += "\n" + style.wrap(reading.split(": ", 1)[1], 48)
     if yours < 1:
         text += " (not drawn on a log scale)"
     return text

@@ -163,8 +163,13 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
     else:
         out += _case_table(result)
     if result.advice:
-        out.append(f"<h3>Known mistake{'s' if len(result.advice) > 1 else ''}</h3>")
-        out += [f'<div class="advice">{markdown_html(advice)}</div>' for advice in result.advice]
+        if len(result.advice) > 1:
+            out.append("<h3>Known mistakes, most likely first</h3>")
+            out.append("<ol>" + "".join(f'<li class="advice">{markdown_html(a)}</li>' for a in result.advice)
+                       + "</ol>")
+        else:
+            out.append("<h3>Known mistake</h3>")
+            out += [f'<div class="advice">{markdown_html(advice)}</div>' for advice in result.advice]
     if result.traceback:
         head, _, rest = result.traceback.partition("\n")
         out.append(f"<h3>First error, {_e(head)}</h3>")

@@ -115,9 +115,12 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
                 lines += _block(detail, "      ")
     if result.advice:
         lines.append("")
-        lines.append(style("  Known mistake" + ("s:" if len(result.advice) > 1 else ":"), bold=True, fg="yellow"))
-        for advice in result.advice:
-            lines += _wrap(advice, "  - " if len(result.advice) > 1 else "    ", indent_rest="    ", width=width)
+        several = len(result.advice) > 1
+        lines.append(style("  Known mistakes, most likely first:" if several else "  Known mistake:", bold=True,
+                           fg="yellow"))
+        for number, advice in enumerate(result.advice, 1):
+            lines += _wrap(advice, f"  {number}. " if several else "    ", indent_rest="     " if several else "    ",
+                           width=width)
     if result.traceback:
         lines.append("")
         traceback = printable(result.traceback).splitlines()
