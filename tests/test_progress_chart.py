@@ -36,7 +36,7 @@ def assert_png(path: Path) -> None:
     assert path.read_bytes()[:8] == PNG_MAGIC
     pixels = matplotlib.image.imread(path)
     height, width = pixels.shape[:2]
-    assert 600 <= width <= 2000 and 250 <= height <= 1500, (width, height)
+    assert 1280 <= width <= 4000 and 250 <= height <= 3000, (width, height)
 
 
 def take_quiz(store, lesson_id: str, fraction: float) -> None:

@@ -363,7 +363,7 @@ def write_extras(result, exercise, *, details=None, plots: str | None = None, ht
     pictures = [path for path in written if html is None or path != Path(html)]
     if plots is not None:
         if pictures:
-            summary = f"Pictures: {len(pictures)} file{'s' if len(pictures) != 1 else ''} in {plots}"
+            summary = f"Pictures: {len(pictures)} in {plots} (PNG, and an SVG beside each)"
         else:
             summary = f"Pictures: none ({'every case passed' if result.passed else 'no failing public case to picture'})"
         click.echo(summary, err=to_stderr)

@@ -485,8 +485,13 @@ def _as_float(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float64)
 
 
-def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
-    """'max relative error 3.2e-01 at [2, 5]: got ..., expected ...' over the wrong entries."""
+def worst_entry(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> tuple[tuple, str, float]:
+    """(index, "relative" | "absolute", error) of the wrong entry with the largest error.
+
+    The index is numpy's (from 0), as messages print it ("at [2, 5]"); the feedback
+    pictures mark the same entry (course.plots.feedback), so text and picture agree.
+    """
+    a, e = _as_float(a), _as_float(e)
     with np.errstate(all="ignore"):
         err = np.abs(a - e)
         err = np.where(np.isnan(err), np.inf, err)
@@ -494,11 +499,35 @@ def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
         if nonzero.any():
             rel = np.where(nonzero, err / np.where(nonzero, np.abs(e), 1.0), -1.0)
             where = np.unravel_index(int(np.argmax(rel)), a.shape) if a.ndim else ()
-            text = f"max relative error {float(rel[where]):.1e}"
-        else:
-            masked = np.where(wrong, err, -1.0)
-            where = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
-            text = f"max absolute error {float(masked[where]):.1e}"
+            return tuple(int(i) for i in where), "relative", float(rel[where])
+        masked = np.where(wrong, err, -1.0)
+        where = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
+        return tuple(int(i) for i in where), "absolute", float(masked[where])
+
+
+def named_entry(value: Any, expected: Any, case: Case, check: str) -> tuple | None:
+    """The entry a failed public case's message names: the first inf/NaN for `finite`, the
+    largest error for `values`; None for other checks (or a single number)."""
+    value, expected = np.asarray(value), np.asarray(expected)
+    if value.ndim == 0 or value.shape != expected.shape:
+        return None
+    if check == Check.FINITE and value.dtype.kind in "fc":
+        bad = ~np.isfinite(value) & np.isfinite(expected)
+        return _first_index(bad) if bad.any() else None
+    if check == Check.VALUES and value.dtype.kind in "biuf" and expected.dtype.kind in "biuf":
+        if "exact_integer" in case.checks or expected.dtype.kind == "b":
+            wrong = value != expected
+            return _first_index(wrong) if wrong.any() else None
+        tol = case.tolerance
+        wrong = ~np.isclose(_as_float(value), _as_float(expected), rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+        return worst_entry(value, expected, wrong)[0] if wrong.any() else None
+    return None
+
+
+def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
+    """'max relative error 3.2e-01 at [2, 5]: got ..., expected ...' over the wrong entries."""
+    where, kind, size = worst_entry(a, e, wrong)
+    text = f"max {kind} error {size:.1e}"
     at = f" at {_index(where)}" if a.ndim else ""
     digits = _digits_to_tell_apart(a[where], e[where])
     return f"{text}{at}: got {_number(a[where], digits)}, expected {_number(e[where], digits)}"

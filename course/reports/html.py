@@ -38,14 +38,17 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em; }
 h3 { font-size: 1.05em; margin-top: 1.4em; }
-table { border-collapse: collapse; width: 100%; margin: 0.6em 0; }
-th, td { border: 1px solid #d0d7de; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; margin: 0.6em 0; table-layout: fixed; }
+th, td { border: 1px solid #d0d7de; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+th.mark { width: 2em; } th.case { width: 28%; } th.points { width: 4.5em; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
 td.mark { text-align: center; font-weight: bold; width: 2em; }
 tr.passed td.mark { color: #1a7f37; }
 tr.failed td.mark { color: #cf222e; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
-      margin: 0.3em 0; font-size: 0.9em; }
+      overflow-wrap: anywhere; margin: 0.3em 0; font-size: 0.9em; }
 td pre { background: none; padding: 0; margin: 0; }
 .status { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.8em; font-size: 0.85em; color: #ffffff; }
 .status.passed { background: #1a7f37; }
@@ -56,8 +59,14 @@ td pre { background: none; padding: 0; margin: 0; }
 .advice code, .hint code, p code { background: #eff1f3; padding: 0.05em 0.3em; border-radius: 0.3em; }
 .note { color: #57606a; font-style: italic; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
+figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; box-sizing: border-box; }
 figcaption { color: #57606a; font-size: 0.9em; }
+@media (max-width: 40em) {  /* a phone: every pixel for the text */
+  body { margin: 0.8em auto; padding: 0 0.5em; }
+  th, td { padding: 0.2em 0.3em; font-size: 0.92em; }
+  th.mark { width: 1.3em; } th.case { width: 30%; } th.points { width: 4em; }
+  pre { padding: 0.3em; font-size: 0.85em; }
+}
 """
 
 
@@ -202,7 +211,8 @@ def _case_table(result: CheckResult) -> list[str]:
         )
     return [
         "<table>",
-        "<thead><tr><th></th><th>case</th><th>points</th><th>message</th></tr></thead>",
+        '<thead><tr><th class="mark"></th><th class="case">case</th><th class="points">points</th>'
+        "<th>message</th></tr></thead>",
         "<tbody>", *rows, "</tbody>",
         "</table>",
     ]
