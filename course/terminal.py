@@ -285,19 +285,31 @@ class WordTable:
 
 
 def code(source: str, language: str = "python", *, colour: bool, indent: int = 4) -> "RenderableType":
-    """Source code, highlighted on a terminal, verbatim otherwise; long lines wrap."""
-    from rich.padding import Padding
-    from rich.text import Text
+    """Source code, highlighted on a terminal, verbatim otherwise; a line too long for the width
+    wraps at a space, its continuation indented further, so it cannot pass for a line of its own."""
+    return Code(source.rstrip("\n"), language or "text", colour=colour, indent=indent)
 
-    source = source.rstrip("\n")
-    if colour:
-        from rich.syntax import Syntax
 
-        body: Any = Syntax(source, language or "text", theme="ansi_dark", background_color="default",
-                           word_wrap=True)
-    else:
-        body = Text(source, no_wrap=False, overflow="fold")
-    return Padding(body, (0, 0, 0, indent)) if indent else body
+class Code:
+    """A rich renderable: code line by line, each a hanging-indented paragraph (course.terminal.Hanging)."""
+
+    def __init__(self, source: str, language: str, *, colour: bool, indent: int):
+        self.source, self.language, self.colour, self.indent = source, language, colour, indent
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        if self.colour:
+            from rich.syntax import Syntax
+
+            body = Syntax(self.source, self.language, theme="ansi_dark", background_color="default") \
+                .highlight(self.source)
+        else:
+            body = Text(self.source)
+        body.rstrip()
+        for line in body.split("\n", allow_blank=True):
+            depth = len(line.plain) - len(line.plain.lstrip(" "))
+            yield Hanging(Text(" " * self.indent), line, self.indent + depth + 4)
 
 
 _MARKDOWN = None

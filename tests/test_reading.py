@@ -85,12 +85,12 @@ def test_course_root_option_and_environment_select_another_course(tmp_path):
         assert result.stdout.startswith("intro  Lesson 1: A tiny lesson")
 
 
-def test_help_does_not_import_numpy_or_matplotlib(tmp_path):
+def test_help_does_not_import_numpy_matplotlib_or_rich(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "course", "--help"], capture_output=True,
                             text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert "numpy" not in imported and "matplotlib" not in imported
+    assert not imported & {"numpy", "matplotlib", "rich", "markdown_it", "pygments"}, imported
 
 
 def test_a_plain_install_ships_the_course_and_finds_it_from_any_folder(tmp_path):

@@ -196,3 +196,17 @@ def test_quiz_choices_and_feedback_wrap_at_words_with_a_hanging_indent(tmp_path,
     assert lines[first + 1].startswith(" " * 5) and lines[first + 1][5] != " "  # under the choice's first word
     assert "→ negative” ↔ “" in words or "→ negative” ↔ “Sentiment analysis”" in words
     assert "negative → Sentiment" not in words  # no arrow nested in an arrow
+
+
+def test_course_check_does_without_rich(tmp_path):
+    """rich costs ~0.1 s to import: the check path (report included) must not pay it."""
+    import subprocess
+
+    (tmp_path / "softmax.py").write_text((Path(builtin_root()) / "exercises/softmax/reference.py").read_text())
+    env = {**os.environ, "COURSE_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "course", "check", "softmax", "softmax.py"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    assert "numpy" in imported  # the measurement works
+    assert not imported & {"rich", "markdown_it", "pygments"}, imported & {"rich", "markdown_it", "pygments"}

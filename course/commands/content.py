@@ -28,13 +28,17 @@ def _lesson_progress(lesson_id: str) -> str:
 @pass_state
 def lessons(state) -> None:
     """List the lessons: id, title and your quiz progress."""
+    from course import terminal
+
     course = state.course()
+    parts = []
     for lesson in course.lessons:
         questions = len(lesson.quiz.questions) if lesson.quiz else 0
         progress = _lesson_progress(lesson.id)
-        line = f"{lesson.id}  Lesson {lesson.number}: {lesson.title}  ({len(lesson.sections)} sections, {questions} quiz questions"
+        line = f"Lesson {lesson.number}: {lesson.title}  ({len(lesson.sections)} sections, {questions} quiz questions"
         line += f", {progress})" if progress else ")"
-        click.echo(line)
+        parts.append(terminal.labelled(f"{lesson.id}  ", line))
+    click.echo(terminal.render(parts, width=terminal.columns()), nl=False)
 
 
 @click.command()

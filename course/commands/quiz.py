@@ -242,33 +242,48 @@ def _other_checks(other: dict) -> str:
 
 
 def _progress_text(data: dict) -> str:
-    """A table per kind, ids in the first column (titles would not fit 80 columns)."""
+    """A table per kind, ids in the first column, wrapped to the terminal (course.terminal)."""
+    from rich.text import Text
+
+    from course import terminal
+
     lessons, exercises = data["lessons"], data["exercises"]
-    width = max([len(x["id"]) for x in lessons + exercises] + [9]) + 4
-    lines = [f"Progress ({data['path']})", "", f"{'Quizzes':<{width}}{'best':<14}{'last':<14}attempts"]
+    quiz_rows = []
     for lesson in lessons:
-        name = f"  {lesson['id']}"
         if not lesson["has_quiz"]:
-            lines.append(f"{name:<{width}}(no quiz)")
+            quiz_rows.append((lesson["id"], "(no quiz)", "", ""))
             continue
         attempts = str(lesson["attempts"]) + (f" (+{lesson['unfinished']} unfinished)" if lesson["unfinished"] else "")
-        lines.append(f"{name:<{width}}{_fraction(lesson['best']):<14}{_fraction(lesson['last']):<14}{attempts}")
-    lines += ["", f"{'Exercises':<{width}}{'status':<16}{'hints used':<13}other files' checks"]
-    for exercise in exercises:
-        name = f"  {exercise['id']}"
-        hints = f"{exercise['hints_used']} of {exercise['hints_total']}"
-        lines.append(f"{name:<{width}}{exercise['status']:<16}{hints:<13}{_other_checks(exercise['other_checks'])}".rstrip())
-    if not exercises:
-        lines.append("  (none)")
-    else:
-        lines.append("  (the status follows your own file: the one `course start` wrote or `--adopt` named)")
+        quiz_rows.append((lesson["id"], _fraction(lesson["best"]), _fraction(lesson["last"]), attempts))
+    exercise_rows = [(e["id"], e["status"], f"{e['hints_used']} of {e['hints_total']}", _other_checks(e["other_checks"]))
+                     for e in exercises]
+    parts: list = [terminal.unbroken(f"Progress ({data['path']})"), "",
+                   _table(("Quizzes", "best", "last", "attempts"), quiz_rows)]
+    parts += ["", _table(("Exercises", "status", "hints used", "other files' checks"), exercise_rows or
+                         [("(none)", "", "", "")])]
+    if exercises:
+        parts.append(terminal.text("(the status follows your own file: the one `course start` wrote or "
+                                   "`--adopt` named)", indent=2))
     review = data["review"]
-    lines.append("")
+    parts.append("")
     if review["due"]:
-        lines.append(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review")
+        parts.append(Text(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review"))
     else:
-        lines.append(f"Review: nothing due ({review['questions']} question{'s' if review['questions'] != 1 else ''} in the boxes)")
-    return "\n".join(lines)
+        parts.append(terminal.text(f"Review: nothing due ({review['questions']} "
+                                   f"question{'s' if review['questions'] != 1 else ''} in the boxes)"))
+    return terminal.render(parts, width=min(terminal.columns(), 100)).rstrip("\n")
+
+
+def _table(header: tuple, rows: list):
+    """Columns lined up under their headings; the last column wraps when the terminal is narrow."""
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="")
+    for number, name in enumerate(header):
+        table.add_column(name, no_wrap=number < len(header) - 1, overflow="fold")
+    for row in rows:
+        table.add_row(*(f"  {row[0]}",) + tuple(row[1:]))
+    return table
 
 
 COMMANDS = [quiz, review, progress]
