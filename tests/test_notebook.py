@@ -14,7 +14,7 @@ import pytest
 import course
 from course.paths import builtin_root
 from course.progress.store import ProgressStore, open_store
-from test_quiz_interactive import QUIZ_YAML, SEED, right_inputs, write_tiny_course
+from test_quiz_interactive import SEED, right_inputs, write_tiny_course
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "examples" / "student-notebook.ipynb"

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-import course
 from course.paths import builtin_root
 
 CHROMIUM = next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None)

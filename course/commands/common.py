@@ -1,7 +1,6 @@
 """What every command shares: the chosen course root, loading it once, looking up ids."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -23,7 +23,7 @@ import math
 import os
 import time
 import tokenize
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from course import untrusted
 from course.errors import ContentError, CourseError

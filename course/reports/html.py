@@ -12,7 +12,6 @@ no more) and never a picture: "hidden case: no plot".
 from __future__ import annotations
 
 import base64
-import html
 import re
 from pathlib import Path
 from typing import Mapping, Sequence
