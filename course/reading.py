@@ -131,9 +131,6 @@ def format_quantity(value: float) -> str:
     return f"{value:g}"
 
 
-_format_quantity = format_quantity  # the name course.plots.figures imported first
-
-
 def _chart_as_table(figure: m.ChartFigure, colour: bool):
     rows = []
     for series in figure.series:

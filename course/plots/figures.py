@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course import model as m
-from course.reading import _format_quantity, figure_file_stem
+from course.reading import display_title, figure_file_stem, format_quantity  # one home for each
 
 LABEL_SIZE = 7  # points: the per-point annotations
 LABEL_GAP = 6  # points between a marker and its label
@@ -63,13 +63,6 @@ def render_lesson_figures(lesson: m.Lesson, out_dir: str | Path, *, dot_programs
 
 
 # --------------------------------------------------------------------------- words on the picture
-
-
-def display_title(figure: m.Figure) -> str:
-    """The title, prefixed "Illustration:" for made-up data (unless the author already wrote it)."""
-    if getattr(figure, "illustration", False) and not figure.title.lower().startswith("illustration"):
-        return f"Illustration: {figure.title}"
-    return figure.title
 
 
 def citation(source: m.Source) -> str:
@@ -134,7 +127,7 @@ def chart_figure(figure: m.ChartFigure, *, footnote: str = "", extra=None, title
     for axis, spec in ((ax.xaxis, figure.x), (ax.yaxis, figure.y)):
         if spec.scale == "log":
             (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
-            axis.set_major_formatter(FuncFormatter(lambda value, _: _format_quantity(value)))
+            axis.set_major_formatter(FuncFormatter(lambda value, _: format_quantity(value)))
             axis.set_minor_formatter(NullFormatter())
         else:
             axis.get_major_formatter().set_useOffset(False)  # 2017, not +2.017e3
