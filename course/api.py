@@ -1,9 +1,12 @@
-"""The Python API for notebooks and scripts: `course.check(...)`.
+"""The Python API for notebooks and scripts: `course.check`, `course.hint`, `course.quiz`.
 
     import course
     result = course.check("softmax", "softmax.py")     # a file
     result = course.check("softmax", my_softmax)       # a function defined in the notebook
-    result                                             # a table in Jupyter
+    result                                             # a table in Jupyter; the text report elsewhere
+    print(result)                                      # the text report, as `course check` prints it
+    course.hint("softmax")                             # the next hint; course.hint("softmax", 3): hint 3
+    course.quiz("lesson-3")                            # widgets in Jupyter, the terminal quiz elsewhere
 
 With `plots=DIR` the feedback pictures of the failing public cases are drawn into DIR;
 with `html=FILE` a self-contained HTML report (pictures embedded) is written.
@@ -26,7 +29,8 @@ from course.grading.results import CheckResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from course.grading.details import CheckDetails
-    from course.model import Exercise
+    from course.hints import Hints
+    from course.model import Course, Exercise
 
 Submission = Union[str, Path, Callable]
 
@@ -57,6 +61,7 @@ def check(
     if exercise is None:
         known = ", ".join(e.id for e in course.exercises) or "none"
         raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
+    path: Path | None = None
     if callable(path_or_function) and not isinstance(path_or_function, (str, Path)):
         source, filename = function_source(path_or_function, exercise.function)
         check_source_text(source, f"the source of {path_or_function.__name__}")
@@ -67,7 +72,7 @@ def check(
     store = open_progress()
     try:
         result = check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store,
-                                details=details)
+                                details=details, path=path)
     finally:
         if store is not None:
             store.close()
@@ -122,6 +127,83 @@ def write_feedback(
     return written
 
 
+def hint(
+    exercise_id: str,
+    n: int | None = None,
+    *,
+    course_dir: str | None = None,
+    course: "Course | None" = None,
+) -> "Hints":
+    """The next hint of an exercise, or hint `n` (1-based), as `course hint EXERCISE [N]` shows it.
+
+    The hint is recorded as seen in the progress store (when it can be opened). The
+    result prints as text and shows as Markdown in Jupyter.
+    """
+    from course.hints import take_hints
+
+    if course is None:
+        from course.loader import load_course
+        from course.paths import resolve_root
+
+        course = load_course(resolve_root(course_dir))
+    exercise = course.exercise(exercise_id)
+    if exercise is None:
+        known = ", ".join(e.id for e in course.exercises) or "none"
+        raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
+    store = open_progress()
+    try:
+        return take_hints(exercise, store, n)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def quiz(
+    lesson_id: str,
+    *,
+    seed: int | None = None,
+    restart: bool = False,
+    course_dir: str | None = None,
+    widgets: bool | None = None,
+):
+    """Take a lesson's quiz: ipywidgets in Jupyter, the terminal quiz elsewhere.
+
+    Both grade the same way and save every answer to the same progress store; an
+    unfinished attempt is resumed (same seed, same questions) unless `restart`.
+    widgets: None decides by where it runs (a Jupyter kernel with ipywidgets, the
+    `course[notebook]` extra); False forces the terminal quiz.
+    Returns the QuizWidget (Jupyter shows it) or, in the terminal, the QuizResult.
+    """
+    import random
+
+    from course.loader import load_course
+    from course.notebook import widgets_available
+    from course.paths import resolve_root
+    from course.progress.store import open_store
+
+    course = load_course(resolve_root(course_dir))
+    lesson = course.lesson(lesson_id) or next((l for l in course.lessons if str(l.number) == str(lesson_id)), None)
+    if lesson is None:
+        known = ", ".join(l.id for l in course.lessons) or "none"
+        raise UsageError(f"unknown lesson '{lesson_id}'; known lessons: {known}")
+    if lesson.quiz is None:
+        raise UsageError(f"lesson '{lesson.id}' has no quiz")
+    new_seed = lambda: random.randrange(10_000)  # noqa: E731
+    if widgets is None:
+        widgets = widgets_available()
+    if widgets:
+        from course.notebook import QuizWidget
+
+        return QuizWidget(lesson, open_store, seed=seed, restart=restart, new_seed=new_seed)
+    from course import terminal
+    from course.quiz.session import Terminal, run_quiz
+
+    with open_store() as store:
+        outcome = run_quiz(lesson=lesson, store=store, term=Terminal(color=terminal.color()), seed=seed,
+                           restart=restart, new_seed=new_seed)
+    return outcome.result
+
+
 def open_progress():
     """The student's progress store, or None when it cannot be opened (grading goes on)."""
     try:
@@ -162,8 +244,17 @@ def function_source(fn: Callable, name: str) -> tuple[str, str]:
     parts.append(own)
     if fn.__name__ != name:
         parts += ["", f"{name} = {fn.__name__}"]
-    filename = inspect.getsourcefile(fn) or f"<function {fn.__name__}>"
+    filename = inspect.getsourcefile(fn) or ""
+    if not filename or _notebook_cell(filename):
+        filename = f"notebook function {fn.__name__}" if filename else f"function {fn.__name__}"
     return "\n".join(parts).rstrip() + "\n", filename
+
+
+def _notebook_cell(filename: str) -> bool:
+    """True for the file name IPython gives a cell's code (/tmp/ipykernel_123/456.py, <ipython-input-...>)."""
+    import os
+
+    return "ipykernel_" in filename or filename.startswith("<ipython-input") or not os.path.isfile(filename)
 
 
 def _source_of(fn: types.FunctionType) -> str:

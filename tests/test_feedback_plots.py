@@ -39,13 +39,13 @@ def run_course(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess
 
 
 def assert_png(path: Path) -> tuple[int, int]:
-    """A real PNG: magic bytes, every pixel decodes, 300-2000 x 150-1500 pixels (readable at 100 dpi)."""
+    """A real PNG: magic bytes, every pixel decodes, at least 1280 pixels wide (and not absurdly large)."""
     import matplotlib.image
 
     assert path.read_bytes()[:8] == PNG_MAGIC, path
     pixels = matplotlib.image.imread(path)
     height, width = pixels.shape[:2]
-    assert 300 <= width <= 2000 and 150 <= height <= 1500, (path.name, width, height)
+    assert 1280 <= width <= 4000 and 150 <= height <= 3000, (path.name, width, height)
     assert pixels.std() > 0.01, f"{path.name} is blank"
     return width, height
 
@@ -78,11 +78,14 @@ def test_check_plots_draws_the_softmax_bars_and_overflow_of_the_failing_public_c
     done, plots, html = softmax_overflow
     assert done.returncode == 1, done.stdout + done.stderr
     assert "large_logits: contains" in done.stdout  # the report itself is unchanged
-    assert "Pictures: 2 files in plots" in done.stdout and "HTML report: report.html" in done.stdout
+    assert "Pictures: 2 in plots (PNG, and an SVG beside each)" in done.stdout
+    assert "HTML report: report.html" in done.stdout
     names = sorted(path.name for path in plots.iterdir())
-    assert names == ["softmax-large_logits-bars.png", "softmax-large_logits-overflow.png"]
-    for path in plots.iterdir():
+    assert names == ["softmax-large_logits-bars.png", "softmax-large_logits-bars.svg",
+                     "softmax-large_logits-overflow.png", "softmax-large_logits-overflow.svg"]
+    for path in plots.glob("*.png"):
         assert_png(path)
+        assert path.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
     assert html.is_file()
 
 
@@ -103,7 +106,7 @@ def test_json_output_stays_parseable_with_plots(tmp_path, home):
     import json
 
     assert json.loads(done.stdout)["passed"] is False  # the picture summary went to stderr
-    assert "Pictures: 1 file" in done.stderr
+    assert "Pictures: 1 in" in done.stderr
     assert_png(tmp_path / "plots" / "causal_mask-length_4-matrix.png")
 
 
@@ -115,9 +118,10 @@ def test_self_attention_weights_and_error_through_the_api(tmp_path, home):
     result = course.check("self_attention", mistake_file("self_attention", "mask_with_zero"), plots=plots,
                           html=tmp_path / "report.html")
     assert failing_public(result) == ["causal_mask_broadcast"]
-    names = sorted(path.name for path in plots.iterdir())
+    names = sorted(path.name for path in plots.glob("*.png"))
     assert names == ["self_attention-causal_mask_broadcast-error.png",
                      "self_attention-causal_mask_broadcast-weights.png"]
+    assert sorted(path.name for path in plots.glob("*.svg")) == [n.replace(".png", ".svg") for n in names]
     width, _ = assert_png(plots / names[1])
     assert width >= 800  # three heatmaps side by side
     assert (tmp_path / "report.html").is_file()
@@ -211,10 +215,12 @@ def test_pictures_of_an_earlier_check_are_replaced(tmp_path, home):
     plots.mkdir()
     stale = plots / "causal_mask-length_1-matrix.png"
     stale.write_bytes(PNG_MAGIC)
+    (plots / "causal_mask-length_1-matrix.svg").write_text("<svg/>")
     mine = plots / "notes-length_1-matrix.png"
     mine.write_bytes(b"not ours")
     course.check("causal_mask", mistake_file("causal_mask", "upper_triangular"), plots=plots)
-    assert sorted(p.name for p in plots.iterdir()) == ["causal_mask-length_4-matrix.png", mine.name]
+    assert sorted(p.name for p in plots.iterdir()) == ["causal_mask-length_4-matrix.png",
+                                                       "causal_mask-length_4-matrix.svg", mine.name]
 
 
 def test_matplotlib_is_imported_only_when_a_picture_is_drawn(tmp_path):

@@ -44,7 +44,7 @@ def assert_png(path: Path) -> None:
     with Image.open(path) as image:
         image.load()  # decodes every pixel: a truncated or corrupt file fails here
         width, height = image.size
-    assert 300 <= width <= 2000 and 150 <= height <= 2000, (path.name, image.size)
+    assert 1280 <= width <= 4000 and 150 <= height <= 4000, (path.name, image.size)  # sharp: at least 1280 wide
 
 
 @pytest.fixture(scope="module")
@@ -228,13 +228,13 @@ def test_without_any_graphviz_the_dot_source_is_written_and_the_command_still_su
     assert not (tmp_path / "lesson-3-transformer.png").exists()
     assert (tmp_path / "lesson-3-parameter-growth.png").is_file()  # the charts do not need Graphviz
     assert "transformer: wrote .dot only: no Graphviz program found" in result.stderr
-    assert f"dot -Tpng {dot_file}" in result.stderr
+    assert f"dot -Tpng -Gdpi=192 {dot_file}" in result.stderr
     source = dot_file.read_text()
     assert source.startswith("digraph transformer {") and "subgraph cluster_encoder" in source
     if HAS_GRAPHVIZ_PURE:  # what the note says to do works
         program = diagram._find_graphviz_pure()
-        subprocess.run([str(program), "-Tpng", str(dot_file), "-o", str(tmp_path / "by-hand.png")], check=True,
-                       timeout=60)
+        subprocess.run([str(program), "-Tpng", "-Gdpi=192", str(dot_file), "-o", str(tmp_path / "by-hand.png")],
+                       check=True, timeout=60)
         assert_png(tmp_path / "by-hand.png")
 
 
@@ -284,7 +284,7 @@ def test_a_program_that_cannot_write_png_leaves_the_svg_the_dot_source_and_a_not
     )
     assert [p.name for p in output.files] == ["t.svg", "t.dot"]
     assert output.note.startswith("PNG not written (") and 'Format: "png" not recognized' in output.note
-    assert f"dot -Tpng {tmp_path / 't.dot'}" in output.note
+    assert f"dot -Tpng -Gdpi=192 {tmp_path / 't.dot'}" in output.note
 
 
 def test_course_help_imports_no_drawing_library(tmp_path):

@@ -51,24 +51,58 @@ def test_a_new_store_is_created_in_wal_mode_at_the_latest_schema(tmp_path, monke
     assert {"quiz_attempts", "quiz_answers", "exercise_checks", "hints", "review_boxes"} <= tables
 
 
-def test_exercise_status_follows_the_latest_check_and_hints_are_counted(store):
+def test_exercise_status_follows_the_latest_check_of_the_own_file_and_hints_are_counted(store, tmp_path):
+    mine = tmp_path / "work" / "softmax.py"
     assert store.exercise_status("softmax") == "not started"
-    store.record_check("softmax", "not_attempted", 0, 5, "a" * 64)
+    store.record_start("softmax", mine)
+    assert store.record_check("softmax", "not_attempted", 0, 5, "a" * 64, path=mine).own
     assert store.exercise_status("softmax") == "not attempted"
-    store.record_check("softmax", "failing", 2, 5, "b" * 64)
+    store.record_check("softmax", "failing", 2, 5, "b" * 64, path=mine)
     assert store.exercise_status("softmax") == "failing"
-    store.record_check("softmax", "error", 0, 5, "c" * 64)
+    store.record_check("softmax", "error", 0, 5, "c" * 64, path=mine)
     assert store.exercise_status("softmax") == "failing"
-    store.record_check("softmax", "passed", 5, 5, "d" * 64)
+    store.record_check("softmax", "passed", 5, 5, "d" * 64, path=tmp_path / "work" / "." / "softmax.py")
     assert store.exercise_status("softmax") == "passed"
     assert store.next_hint_index("softmax") == 0
     store.record_hint("softmax", store.next_hint_index("softmax"))
     store.record_hint("softmax", store.next_hint_index("softmax"))
     store.record_hint("softmax", 1)  # shown again: still two hints used
     assert (store.next_hint_index("softmax"), store.hints_used("softmax")) == (2, 2)
+    store.record_hint("softmax", 3)  # asked for by number: the next one fills the gap first
+    assert (store.next_hint_index("softmax"), store.hints_used("softmax")) == (2, 3)
     assert store.hints_used("self_attention") == 0
     with pytest.raises(ValueError):
         store.record_check("softmax", "great", 5, 5, "")
+
+
+def test_checks_of_other_files_and_of_functions_are_attempts_that_never_change_the_status(store, tmp_path):
+    mine, scratch = tmp_path / "work" / "softmax.py", tmp_path / "scratch.py"
+    record = store.record_check("softmax", "passed", 5, 5, path=scratch)  # no own file yet
+    assert (record.own, record.own_path) == (False, None)
+    assert store.exercise_status("softmax") == "not started"
+    store.record_start("softmax", mine)
+    store.record_check("softmax", "passed", 5, 5, path=mine)
+    for path in (scratch, tmp_path / "other" / "softmax.py", None):  # a scratch file, a second folder, a function
+        record = store.record_check("softmax", "failing", 1, 5, path=path)
+        assert not record.own and record.own_path == mine
+        assert store.exercise_status("softmax") == "passed"
+    summary = store.exercise_summary("softmax")
+    assert (summary["status"], summary["checks"], summary["best_fraction"]) == ("passed", 1, 1.0)
+    assert summary["file"] == str(mine)
+    other = summary["other_checks"]
+    assert other["count"] == 4 and other["latest"]["status"] == "failing" and other["latest"]["file"] is None
+    adopted = tmp_path / "mine.py"
+    store.record_start("softmax", adopted, adopted=True)  # `course start softmax --adopt mine.py`
+    assert store.record_check("softmax", "failing", 2, 5, path=adopted).own
+    assert store.exercise_status("softmax") == "failing"
+
+
+def test_a_link_to_the_own_file_is_the_own_file(store, tmp_path):
+    mine = tmp_path / "softmax.py"
+    mine.write_text("x")
+    (tmp_path / "link.py").symlink_to(mine)
+    store.record_start("softmax", mine)
+    assert store.record_check("softmax", "passed", 5, 5, path=tmp_path / "link.py").own
 
 
 def test_lesson_summary_has_best_and_last_of_finished_quiz_attempts(store):
@@ -219,6 +253,48 @@ def test_a_v1_file_opens_with_its_data(tmp_path):
         assert store.lesson_summary("lesson-3").best.score == 30
         assert store.exercise_status("softmax") == "passed" and store.hints_used("softmax") == 1
         assert store.review_box("lesson-3", "milestones-order").box == 2
+
+
+def test_checks_of_a_v2_file_stay_its_own_after_the_migration_to_v3(tmp_path):
+    path = write_v1_file(tmp_path / "progress.sqlite3")
+    ProgressStore(path, migrations=MIGRATIONS[:2]).close()  # as the previous release left it
+    with ProgressStore(path) as store:
+        assert store.schema_version == 3 == len(MIGRATIONS)
+        assert store.exercise_status("softmax") == "passed"  # checked before files were told apart
+        assert store.exercise_summary("softmax")["other_checks"]["count"] == 0
+        assert store.unfinished_attempt("lesson-3") is None  # its one attempt was finished
+
+
+def test_a_migration_to_v3_that_fails_half_way_leaves_the_v2_file(tmp_path):
+    path = write_v1_file(tmp_path / "progress.sqlite3")
+    ProgressStore(path, migrations=MIGRATIONS[:2]).close()
+    broken = tuple(MIGRATIONS[2]) + ("THIS IS NOT SQL",)
+    with pytest.raises(StoreError):
+        ProgressStore(path, migrations=[*MIGRATIONS[:2], broken])
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "own" not in [row[1] for row in conn.execute("PRAGMA table_info(exercise_checks)")]
+    conn.close()
+    with ProgressStore(path) as store:  # the real migration still applies afterwards
+        assert store.schema_version == 3 and store.exercise_status("softmax") == "passed"
+
+
+def test_an_unfinished_quiz_attempt_is_found_until_finished_or_restarted(store):
+    assert store.unfinished_attempt("lesson-3") is None
+    first = store.start_attempt("lesson-3", 7, max_score=4.0)
+    store.record_answer(first, "q0", "x", 1.0, 2.0, False)
+    store.finish_attempt(first, status="abandoned")
+    assert store.unfinished_attempt("lesson-3")["id"] == first and store.unfinished_attempt("lesson-3")["seed"] == 7
+    store.reopen_attempt(first)
+    assert store.attempts("lesson-3")[0]["status"] == "in_progress"
+    store.close_for_restart(first)
+    assert store.unfinished_attempt("lesson-3") is None
+    assert store.attempts("lesson-3")[0]["score"] == 1.0  # its answers stay in the history
+    review_attempt = store.start_attempt("lesson-3", 8, mode="review")
+    assert store.unfinished_attempt("lesson-3") is None and review_attempt
+    second = store.start_attempt("lesson-3", 9, max_score=4.0)
+    store.finish_attempt(second)
+    assert store.unfinished_attempt("lesson-3") is None
 
 
 def test_a_v1_file_migrates_to_a_later_schema_keeping_its_data(tmp_path):

@@ -305,7 +305,8 @@ def test_matching_partial_credit_is_the_fraction_of_pairs_right():
     swapped = dict(RIGHT_PAIRS, **{"BERT-base": "24 layers", "BERT-large": "12 layers"})
     result = typed(MATCHING, matching_text(swapped))
     assert result.score == pytest.approx(1 / 3) and not result.correct
-    assert "1 of 3 pairs right" in result.feedback and "BERT-base → 24 layers" in result.feedback
+    assert "1 of 3 pairs right" in result.feedback and "“BERT-base” ↔ “24 layers”" in result.feedback
+    assert "→" not in result.feedback  # items may hold arrows themselves: pairs are quoted and joined by ↔
 
 
 def test_matching_all_wrong_scores_zero():

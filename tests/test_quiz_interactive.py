@@ -149,7 +149,7 @@ def test_answering_everything_right_shows_feedback_and_a_full_score(course_env):
     for question_id in ("static", "head-size", "order", "weights"):
         answer(child, inputs[question_id])
         child.expect_exact("✓ Correct.")
-    child.expect_exact("Score: 5/5 (100%)")
+    child.expect_exact("Score: 5 of 5 answered, 5 points of 5 (100%)")
     child.expect_exact("passed")
     child.expect(pexpect.EOF)
     child.close()
@@ -182,7 +182,7 @@ def test_wrong_answer_bad_input_hint_and_skip_then_final_advice(course_env):
     child.expect_exact("1 appears twice")
     answer(child, inputs["order"])
     answer(child, "softmax")
-    child.expect_exact("Score: 3/5 (60%)")
+    child.expect_exact("Score: 4 of 5 answered (1 skipped), 3 points of 5 (60%)")
     child.expect_exact("By section:")
     child.expect_exact("Re-read (course read intro):")
     child.expect_exact("- A short history")
@@ -206,8 +206,9 @@ def test_q_saves_what_was_answered_and_ends(course_env):
     answer(child, inputs["pick"])
     answer(child, "f")
     answer(child, "q")
-    child.expect_exact("Stopped: 2 of 5 questions answered and saved.")
-    child.expect_exact("Score: 1/5")
+    child.expect_exact("Stopped: 2 of 5 answered, all saved; 3 to go.")
+    child.expect_exact("Score so far: 2 of 5 answered, 1 point of 2")
+    child.expect_exact(f"Go on where you stopped: course quiz intro (same seed {SEED})")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -225,7 +226,7 @@ def test_ctrl_c_saves_what_was_answered_and_exits_130(course_env):
     child.expect_exact("Question 2/5")
     child.expect_exact("> ")
     child.sendintr()
-    child.expect_exact("Stopped: 1 of 5 questions answered and saved.")
+    child.expect_exact("Stopped: 1 of 5 answered, all saved; 4 to go.")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
@@ -242,7 +243,7 @@ def test_end_of_input_saves_like_q(course_env):
     answer(child, "s")
     child.expect_exact("> ")
     child.sendeof()
-    child.expect_exact("Stopped: 1 of 5 questions answered and saved.")
+    child.expect_exact("Stopped: 0 of 5 answered, 1 skipped, all saved; 4 to go.")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -256,6 +257,77 @@ def test_without_seed_a_random_seed_is_printed(course_env):
     answer(child, "q")
     child.expect_exact(f"course quiz intro --seed {seed}")
     child.expect(pexpect.EOF)
+
+
+def test_quit_and_resume_goes_on_with_the_same_seed_at_the_first_unanswered_question(course_env):
+    root, env = course_env
+    child = spawn(root, env, "quiz", "intro")  # no seed: a random one
+    child.expect(r"Tiny quiz · 5 questions · seed (\d+)")
+    seed = int(child.match.group(1))
+    inputs = right_inputs(root, seed)
+    child.expect_exact("Question 1/5")
+    answer(child, inputs["pick"])
+    child.expect_exact("Question 2/5")
+    answer(child, "s")  # a skip is an answer: it is not asked again
+    child.expect_exact("Question 3/5")
+    answer(child, "q")
+    child.expect_exact("Stopped: 1 of 5 answered, 1 skipped, all saved; 3 to go.")
+    child.expect_exact(f"Go on where you stopped: course quiz intro (same seed {seed})")
+    child.expect(pexpect.EOF)
+
+    again = spawn(root, env, "quiz", "intro")  # no seed again: the unfinished attempt's
+    again.expect_exact(f"Tiny quiz · 5 questions · seed {seed}")
+    again.expect_exact("Resuming your unfinished attempt: 2 of 5 answered, going on at question 3")
+    again.expect_exact("Question 3/5")
+    for question_id in ("head-size", "order", "weights"):
+        answer(again, inputs[question_id])
+        again.expect_exact("✓ Correct.")
+    again.expect_exact("Done: 4 of 5 answered, 1 skipped.")
+    again.expect_exact("Score: 4 of 5 answered (1 skipped), 4 points of 5 (80%)")
+    again.expect(pexpect.EOF)
+    again.close()
+    assert again.exitstatus == 0
+    with store_of(env) as store:
+        [attempt] = store.attempts("intro")  # one attempt across both sessions
+        assert (attempt["status"], attempt["seed"], attempt["score"]) == ("finished", seed, 4.0)
+        assert [a["question_id"] for a in store.attempt_answers(attempt["id"])] == [
+            "pick", "static", "head-size", "order", "weights"]
+
+    fresh = spawn(root, env, "quiz", "intro")  # finished: the next one is a new attempt, from question 1
+    fresh.expect_exact("Question 1/5")
+    answer(fresh, "q")  # an empty quit is not an attempt
+    fresh.expect_exact("Stopped before the first answer: nothing was saved")
+    fresh.expect(pexpect.EOF)
+    with store_of(env) as store:
+        assert len(store.attempts("intro")) == 1
+        assert store.lesson_summary("intro").unfinished == 0
+
+
+def test_another_seed_is_refused_while_an_attempt_is_unfinished_and_restart_starts_over(course_env):
+    root, env = course_env
+    child = spawn(root, env, "quiz", "intro", "--seed", str(SEED))
+    answer(child, right_inputs(root)["pick"])
+    answer(child, "q")
+    child.expect(pexpect.EOF)
+    refused = run(root, env, "quiz", "intro", "--seed", "9")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"unfinished attempt at this quiz with seed {SEED} (1 of 5 answered)" in refused.stderr
+    assert "course quiz intro --restart --seed 9" in refused.stderr
+    restarted = spawn(root, env, "quiz", "intro", "--restart", "--seed", "9")
+    restarted.expect_exact("Tiny quiz · 5 questions · seed 9")
+    restarted.expect_exact("Question 1/5")
+    answer(restarted, "s")
+    answer(restarted, "q")
+    restarted.expect(pexpect.EOF)
+    with store_of(env) as store:
+        first, second = store.attempts("intro")
+        assert (first["seed"], first["status"], second["seed"]) == (SEED, "abandoned", 9)
+        assert store.unfinished_attempt("intro")["id"] == second["id"]
+    resumed = spawn(root, env, "quiz", "intro")
+    resumed.expect_exact("Tiny quiz · 5 questions · seed 9")
+    resumed.expect_exact("Question 2/5")
+    answer(resumed, "q")
+    resumed.expect(pexpect.EOF)
 
 
 def test_review_brings_back_missed_questions_and_moves_boxes(course_env):
@@ -318,10 +390,41 @@ def test_answers_below_the_pass_mark_exit_1_and_text_fits_80_columns(course_env,
     path.write_text("pick: LSTM\nstatic: false\norder: [BERT, Transformer, Word2Vec]\nweights: a normalization function\n", encoding="utf-8")
     graded = run(root, env, "quiz", "intro", "--answers", str(path))
     assert graded.returncode == 1, graded.stderr
-    assert "Score: 0.33/5" in graded.stdout and "Re-read (course read intro):" in graded.stdout
+    assert "Score: 4 of 5 answered (1 skipped), 0.33 points of 5 (7%)" in graded.stdout
+    assert "Re-read (course read intro):" in graded.stdout
     assert all(len(line) <= 80 for line in graded.stdout.splitlines())
     assert "\x1b[" not in graded.stdout  # no styling when not a terminal
     assert not (Path(env["COURSE_HOME"]) / "progress.sqlite3").exists()  # --answers records nothing
+
+
+def test_an_answers_file_records_its_seed_and_without_one_numeric_variants_are_refused(course_env, tmp_path):
+    root, env = course_env
+    key = run(root, env, "quiz", "intro", "--key", "--seed", "3")
+    assert "_seed: 3" in key.stdout.splitlines()
+    path = tmp_path / "key.yaml"
+    path.write_text(key.stdout, encoding="utf-8")
+    graded = run(root, env, "quiz", "intro", "--answers", str(path), "--format", "json")  # no --seed: the file's
+    assert graded.returncode == 0, graded.stderr
+    report = json.loads(graded.stdout)
+    assert (report["seed"], report["score"], report["answered"], report["question_count"]) == (3, 5, 5, 5)
+    conflict = run(root, env, "quiz", "intro", "--answers", str(path), "--seed", "4")
+    assert conflict.returncode == 2 and "records _seed: 3, but --seed 4 was given" in conflict.stderr
+    unseeded = tmp_path / "unseeded.yaml"
+    unseeded.write_text("\n".join(line for line in key.stdout.splitlines() if not line.startswith("_seed")),
+                        encoding="utf-8")
+    refused = run(root, env, "quiz", "intro", "--answers", str(unseeded))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "numeric questions whose numbers depend on the seed (head-size)" in refused.stderr
+    assert "add `_seed: N` to the file" in refused.stderr and "or pass --seed N" in refused.stderr
+    given = run(root, env, "quiz", "intro", "--answers", str(unseeded), "--seed", "3")
+    assert given.returncode == 0, given.stderr
+    no_numbers = tmp_path / "no-numbers.yaml"
+    no_numbers.write_text("pick: Transformer\n", encoding="utf-8")  # nothing seed-dependent: no seed needed
+    assert run(root, env, "quiz", "intro", "--answers", str(no_numbers)).returncode == 1
+    bad = tmp_path / "bad-seed.yaml"
+    bad.write_text("_seed: three\npick: Transformer\n", encoding="utf-8")
+    wrong = run(root, env, "quiz", "intro", "--answers", str(bad))
+    assert wrong.returncode == 2 and f"{bad}:1:8: _seed: the seed is a whole number" in wrong.stderr
 
 
 def test_unknown_question_id_in_answers_exits_2_with_file_and_line(course_env, tmp_path):
@@ -360,7 +463,7 @@ def test_progress_shows_quiz_scores_and_reset_asks_first(course_env, tmp_path):
     assert key
     text = run(root, env, "progress")
     assert text.returncode == 0 and "intro" in text.stdout and "5/5 100%" in text.stdout
-    assert re.search(r"^  double +not started +0 of 1$", text.stdout, re.M), text.stdout
+    assert re.search(r"^  double +not started +0 of 1 +-$", text.stdout, re.M), text.stdout
     data = json.loads(run(root, env, "progress", "--format", "json").stdout)
     [lesson] = data["lessons"]
     assert lesson["best"]["score"] == 5 and lesson["attempts"] == 1

@@ -55,12 +55,23 @@ def test_unknown_lesson_lists_the_known_ones_and_exits_2(tmp_path):
 
 def test_read_in_a_terminal_uses_colour():
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3"], encoding="utf-8", timeout=30,
-                          dimensions=(40, 80), env={**os.environ, "TERM": "xterm"})
+    env = {**os.environ, "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3", "--no-pager"], encoding="utf-8",
+                          timeout=30, dimensions=(40, 80), env=env)
     output = child.read()
     child.close()
     assert "\x1b[" in output
     assert "Lesson 3" in ANSI.sub("", output)
+
+
+def test_no_color_is_respected_on_a_terminal_too():
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(sys.executable, ["-m", "course", "read", "lesson-3", "--no-pager"], encoding="utf-8",
+                          timeout=30, dimensions=(40, 80), env={**os.environ, "TERM": "xterm", "NO_COLOR": "1"})
+    output = child.read()
+    child.close()
+    assert "Lesson 3" in output and "\x1b[" not in output
 
 
 def test_course_root_option_and_environment_select_another_course(tmp_path):
@@ -74,12 +85,12 @@ def test_course_root_option_and_environment_select_another_course(tmp_path):
         assert result.stdout.startswith("intro  Lesson 1: A tiny lesson")
 
 
-def test_help_does_not_import_numpy_or_matplotlib(tmp_path):
+def test_help_does_not_import_numpy_matplotlib_or_rich(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "course", "--help"], capture_output=True,
                             text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert "numpy" not in imported and "matplotlib" not in imported
+    assert not imported & {"numpy", "matplotlib", "rich", "markdown_it", "pygments"}, imported
 
 
 def test_a_plain_install_ships_the_course_and_finds_it_from_any_folder(tmp_path):

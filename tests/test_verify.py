@@ -51,7 +51,7 @@ def test_the_built_in_course_verifies_clean(tmp_path, env):
     out = done.stdout
     assert out.startswith("validate: ok (1 lesson(s), 76 quiz question(s), 6 exercise(s)")
     assert "quiz lesson-3: the answer key scores full marks for seeds 0-4" in out
-    assert "softmax: reference passes 9/9 cases; starter not attempted (run: not attempted); 6/6 known mistakes caught" in out
+    assert "softmax: reference passes 9/9 cases; starter not attempted (run: not attempted); 7/7 known mistakes caught" in out
     # which case and check catch each mistake, for authors
     assert re.search(r"^  no_max_subtraction +public: large_logits \(finite\); hidden: 2 cases \(finite\); "
                      r"advice shown on 3 of 3$", out, re.M)

@@ -1,7 +1,6 @@
 """What every command shares: the chosen course root, loading it once, looking up ids."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +55,7 @@ def find_exercise(course: Course, exercise_id: str) -> Exercise:
 
 
 def use_color(stream=None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
-    import os
+    """Colour only on a terminal, and never when NO_COLOR is set (course.terminal decides)."""
+    from course import terminal
 
-    stream = stream or sys.stdout
-    return stream.isatty() and "NO_COLOR" not in os.environ
+    return terminal.color(stream)

@@ -1,13 +1,14 @@
 """Reading the course: `course lessons`, `course read`, `course validate`."""
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import click
 
 from course.commands.common import find_lesson, pass_state, use_color
+
+MAX_READING_WIDTH = 100  # prose is hard to read in longer lines
 
 
 def _lesson_progress(lesson_id: str) -> str:
@@ -27,29 +28,38 @@ def _lesson_progress(lesson_id: str) -> str:
 @pass_state
 def lessons(state) -> None:
     """List the lessons: id, title and your quiz progress."""
+    from course import terminal
+
     course = state.course()
+    parts = []
     for lesson in course.lessons:
         questions = len(lesson.quiz.questions) if lesson.quiz else 0
         progress = _lesson_progress(lesson.id)
-        line = f"{lesson.id}  Lesson {lesson.number}: {lesson.title}  ({len(lesson.sections)} sections, {questions} quiz questions"
+        line = f"Lesson {lesson.number}: {lesson.title}  ({len(lesson.sections)} sections, {questions} quiz questions"
         line += f", {progress})" if progress else ")"
-        click.echo(line)
+        parts.append(terminal.labelled(f"{lesson.id}  ", line))
+    click.echo(terminal.render(parts, width=terminal.columns()), nl=False)
 
 
 @click.command()
 @click.argument("lesson_id", metavar="LESSON")
-@click.option("--width", type=click.IntRange(40, 200), default=None, help="Columns (default: the terminal's, at most 100; 80 when piped).")
-@click.option("--pager/--no-pager", default=False, help="Show through a pager ($PAGER).")
+@click.option("--width", type=click.IntRange(40, 200), default=None,
+              help="Columns (default: $COLUMNS, else the terminal's; at most 100; 80 when piped).")
+@click.option("--pager/--no-pager", default=None,
+              help="Show through a pager ($PAGER, else less). Default: on a terminal, yes.")
 @pass_state
-def read(state, lesson_id: str, width: int | None, pager: bool) -> None:
-    """Read a lesson in the terminal."""
+def read(state, lesson_id: str, width: int | None, pager: bool | None) -> None:
+    """Read a lesson in the terminal (through a pager on a terminal)."""
+    from course import terminal
     from course.reading import render_lesson
 
     lesson = find_lesson(state.course(), lesson_id)
     color = use_color()
     if width is None:
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if sys.stdout.isatty() else 80
+        width = min(terminal.columns(), MAX_READING_WIDTH)
     text = render_lesson(lesson, width=width, color=color)
+    if pager is None:
+        pager = sys.stdout.isatty() and sys.stdin.isatty()
     if pager:
         click.echo_via_pager(text, color=color)
     else:

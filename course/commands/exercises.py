@@ -27,15 +27,35 @@ SETTLE_SECONDS = 0.02  # then the file must stay the same this long (editors tha
 @click.command()
 @pass_state
 def exercises(state) -> None:
-    """List the exercises: id, title and your status."""
+    """List the exercises: id, your status, cases and title."""
+    from course import terminal
+
     course = state.course()
     statuses = _statuses([e.id for e in course.exercises])
+    rows = []
     for exercise in course.exercises:
-        status = statuses.get(exercise.id, "")
         public = sum(1 for c in exercise.cases if c.visibility == "public")
-        cases = f"{len(exercise.cases)} cases" + (f", {public} public" if public != len(exercise.cases) else "")
-        line = f"{exercise.id}  {exercise.title}  ({cases})"
-        click.echo(line + (f"  [{status}]" if status else ""))
+        cases = f"{len(exercise.cases)}" + (f" ({public} public)" if public != len(exercise.cases) else "")
+        rows.append((exercise.id, statuses.get(exercise.id, "-"), cases, exercise.title))
+    color = use_color()
+    width = terminal.columns()
+    click.echo(terminal.render([_listing(rows, color)], width=width, colour=color), nl=False, color=color)
+
+
+def _listing(rows, color: bool):
+    """Aligned columns, no rules: the title (last) wraps in its column when the terminal is narrow."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD if color else None, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0),
+                  header_style="bold" if color else "")
+    table.add_column("exercise", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("cases", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _statuses(ids: list[str]) -> dict[str, str]:
@@ -59,31 +79,65 @@ def _statuses(ids: list[str]) -> dict[str, str]:
 @click.option("--dir", "directory", metavar="DIR", default=".", type=click.Path(file_okay=False),
               help="Folder to write EXERCISE.py in (default: the current folder).")
 @click.option("--force", is_flag=True, help="Replace an existing file with the starter (your work is lost).")
+@click.option("--adopt", "adopt", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Make FILE (already written) your file for EXERCISE instead of writing the starter.")
 @pass_state
-def start(state, exercise_id: str, directory: str, force: bool) -> None:
-    """Write the starter file for EXERCISE and show its instructions."""
-    from course.reading import Style
+def start(state, exercise_id: str, directory: str, force: bool, adopt: str | None) -> None:
+    """Write the starter file for EXERCISE (or adopt yours) and show its instructions.
 
+    \b
+    Your file is the one whose checks set the exercise's status (`course exercises`,
+    `course progress`). Checks of other files (scratch copies, notebook functions)
+    are kept as attempts but never change it.
+    """
+    from course import terminal
+
+    if adopt is not None and (force or directory != "."):
+        raise UsageError("--adopt FILE takes the file as it is: it goes without --dir and --force")
     exercise = find_exercise(state.course(), exercise_id)
-    path = write_starter(exercise, Path(directory), force=force)
-    remember_start(exercise.id, path)
+    if adopt is not None:
+        path = adopt_file(exercise, Path(adopt))
+    else:
+        path = write_starter(exercise, Path(directory), force=force)
+    remember_start(exercise.id, path, adopted=adopt is not None)
     color = use_color()
-    style = Style(color)
-    click.echo(style(exercise.title, bold=True, fg="cyan"), color=color)
-    click.echo(style("=" * len(exercise.title), fg="cyan"), color=color)
-    click.echo(f"Write {exercise.signature}\n")
-    click.echo("\n".join(render_instructions(exercise.instructions, 80, style)), color=color)
-    click.echo("")
-    click.echo(style("Your file: ", bold=True) + str(path), color=color)
-    click.echo(f"Check it:  course check {exercise.id}" + ("" if _is_default_place(exercise.id, path) else f" {path}"))
-    click.echo(f"Stuck?     course hint {exercise.id}")
+    width = min(terminal.columns(), 100)
+    parts = start_parts(exercise, path, adopted=adopt is not None, colour=color)
+    click.echo(terminal.render(parts, width=width, colour=color), nl=False, color=color)
 
 
-def render_instructions(text: str, width: int, style) -> list[str]:
-    """An exercise's Markdown instructions, code examples kept verbatim."""
-    from course.reading import render_markdown
+def start_parts(exercise, path: Path, *, adopted: bool, colour: bool) -> list:
+    """What `course start` shows: the title, the contract, the instructions, where the file is."""
+    from rich.text import Text
 
-    return render_markdown(text, width, style)
+    from course import terminal
+
+    check = f"course check {exercise.id}" + ("" if _is_default_place(exercise.id, path) else f" {path}")
+    mine = " (adopted: its checks set your status)" if adopted else ""
+    return [
+        Text(exercise.title, style="bold cyan"),
+        Text("=" * len(exercise.title), style="cyan"),
+        Text(f"Write {exercise.signature}"),
+        "",
+        terminal.markdown(exercise.instructions, colour=colour),
+        "",
+        terminal.unbroken(Text.assemble(("Your file: ", "bold"), str(path), mine)),
+        terminal.unbroken(f"Check it:  {check}"),
+        terminal.labelled("Stuck?     ", f"course hint {exercise.id} (the next hint), course hint {exercise.id} N "
+                                         "(hint N)"),
+    ]
+
+
+def adopt_file(exercise, path: Path) -> Path:
+    """The student's own file for `exercise`: it must exist and be a regular file (it is read when checked)."""
+    from course import untrusted
+
+    if not os.path.lexists(path):
+        raise UsageError(f"file not found: {untrusted.name(str(path))} "
+                         f"(write it first, or let `course start {exercise.id}` write the starter)")
+    if not path.is_file():
+        raise UsageError(f"{untrusted.name(str(path))} is not a regular file")
+    return path.resolve()
 
 
 def write_starter(exercise, directory: Path, *, force: bool = False) -> Path:
@@ -92,7 +146,8 @@ def write_starter(exercise, directory: Path, *, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UsageError(
             f"{target} already exists and may hold your work: check it with "
-            f"`course check {exercise.id} {target}`, or add --force to replace it with the starter"
+            f"`course check {exercise.id} {target}`, make it yours with "
+            f"`course start {exercise.id} --adopt {target}`, or add --force to replace it with the starter"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,19 +161,20 @@ def _is_default_place(exercise_id: str, path: Path) -> bool:
     return path == (Path.cwd() / f"{exercise_id}.py").resolve()
 
 
-def remember_start(exercise_id: str, path: Path) -> None:
-    """Record where `course start` put the file, so `course check EXERCISE` finds it (best effort)."""
+def remember_start(exercise_id: str, path: Path, *, adopted: bool = False) -> None:
+    """Record the student's own file (written by `course start` or adopted), so that `course check
+    EXERCISE` finds it and its checks set the exercise's status (best effort)."""
     try:
         from course.progress.store import open_store
 
         with open_store() as store:
-            store.record_start(exercise_id, path)
-    except Exception as error:  # the file is written; only the default FILE is lost
-        click.echo(f"warning: could not remember where the file is ({error}); pass it to `course check`", err=True)
+            store.record_start(exercise_id, path, adopted=adopted)
+    except Exception as error:  # the file is there; only the default FILE and the status are lost
+        click.echo(f"warning: could not remember your file ({error}); pass it to `course check`", err=True)
 
 
 def started_path(exercise_id: str) -> Path | None:
-    """The file `course start` last wrote for the exercise (None without a usable store)."""
+    """The student's own file for the exercise (None without a usable store)."""
     try:
         from course.progress.store import default_path, open_store
 
@@ -135,30 +191,16 @@ def started_path(exercise_id: str) -> Path | None:
 
 @click.command()
 @click.argument("exercise_id", metavar="EXERCISE")
+@click.argument("number", metavar="[N]", required=False, type=int)
 @pass_state
-def hint(state, exercise_id: str) -> None:
-    """Show the next hint for EXERCISE (one more each time; all of them once used up)."""
-    from course.progress.store import open_store
-    from course.reading import Style, render_markdown
+def hint(state, exercise_id: str, number: int | None) -> None:
+    """Show the next hint for EXERCISE, or hint N (all of them once used up)."""
+    from course import terminal
+    from course.api import hint as take_hint
 
-    exercise = find_exercise(state.course(), exercise_id)
+    hints = take_hint(exercise_id, number, course_dir=state.course_dir, course=state.course())
     color = use_color()
-    style = Style(color)
-    total = len(exercise.hints)
-    with open_store() as store:
-        index = store.next_hint_index(exercise.id)
-        if index < total:
-            store.record_hint(exercise.id, index)
-    if index < total:
-        click.echo(style(f"Hint {index + 1} of {total}", bold=True), color=color)
-        click.echo("\n".join(render_markdown(exercise.hints[index], 80, style)), color=color)
-        if index + 1 < total:
-            click.echo(f"\n(`course hint {exercise.id}` again for the next one)")
-        return
-    click.echo(style(f"All {total} hints of {exercise.id}:", bold=True), color=color)
-    for number, text in enumerate(exercise.hints, 1):
-        lines = render_markdown(text, 76, style)
-        click.echo(f"{number}. " + "\n   ".join(lines), color=color)
+    click.echo(hints.render(width=min(terminal.columns(), 100), color=color), nl=False, color=color)
 
 
 # --------------------------------------------------------------------------- course check
@@ -265,7 +307,7 @@ def _check_once(course, exercise, path: Path, store, options: dict, session=None
     details = new_details() if wanted else None
     result = check_exercise(
         course, exercise, source, filename=str(path), strict=options["strict"], progress=store, session=session,
-        details=details,
+        details=details, path=path,
     )
     _emit(result, options)
     write_extras(result, exercise, details=details, plots=options.get("plots"), html=options.get("html"),
@@ -325,7 +367,7 @@ def write_extras(result, exercise, *, details=None, plots: str | None = None, ht
     pictures = [path for path in written if html is None or path != Path(html)]
     if plots is not None:
         if pictures:
-            summary = f"Pictures: {len(pictures)} file{'s' if len(pictures) != 1 else ''} in {plots}"
+            summary = f"Pictures: {len(pictures)} in {plots} (PNG, and an SVG beside each)"
         else:
             summary = f"Pictures: none ({'every case passed' if result.passed else 'no failing public case to picture'})"
         click.echo(summary, err=to_stderr)

@@ -1,7 +1,10 @@
 """`course quiz`, `course review` and `course progress`: parse, call course.quiz /
-course.progress, format. Seeds: an interactive quiz or review draws a random seed
-and prints it; `--answers` and `--key` default to seed 0, so a key and an answers
-file agree without options (pass the same --seed to both otherwise).
+course.progress, format.
+
+Seeds: an interactive quiz resumes an unfinished attempt with its seed, or draws a
+random one and prints it; `--restart` starts over. `--key` writes its seed (default 0)
+into the key as `_seed: N`; `--answers` takes the seed its file records, else --seed,
+and refuses a file with seed-dependent numeric answers and no seed at all.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import click
 from course.commands import common
 from course.errors import UsageError
 
-WIDTH = 80
+WIDTH = 100  # at most; the terminal (or COLUMNS) may be narrower
 
 
 def _seed_or_random(seed: int | None) -> int:
@@ -31,17 +34,23 @@ def _quiz_of(state: common.State, lesson_id: str):
 
 @click.command()
 @click.argument("lesson_id", metavar="LESSON")
-@click.option("--seed", type=int, help="Variant seed (default: random when interactive, 0 with --answers/--key).")
+@click.option("--seed", type=int, help="Variant seed (default: the unfinished attempt's, else random; "
+                                       "--key: 0; --answers: the file's).")
+@click.option("--restart", is_flag=True, help="Start over instead of resuming your unfinished attempt.")
 @click.option("--answers", "answers_path", metavar="FILE", help="Grade a YAML file of question id -> answer (not saved to progress).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), help="Report format for --answers (default text).")
 @click.option("--key", is_flag=True, help="Print the answer key in the answers-file format (instructors).")
 @common.pass_state
-def quiz(state: common.State, lesson_id: str, seed: int | None, answers_path: str | None, fmt: str | None, key: bool) -> None:
+def quiz(state: common.State, lesson_id: str, seed: int | None, restart: bool, answers_path: str | None,
+         fmt: str | None, key: bool) -> None:
     """Take LESSON's quiz in the terminal, or grade an answers file.
 
     \b
     Interactive: one question at a time; ? hint, s skip, q (or Ctrl-C) saves and stops.
+    An unfinished attempt resumes where you stopped (same seed, same questions) until
+    it is finished; --restart starts over.
     --answers FILE: exit 0 when the score reaches the pass mark, 1 when not, 2 for a bad file.
+    The file's `_seed: N` says which numbers it answers (numeric questions vary with it).
     --key: the answers file that scores full marks for the same --seed.
 
     \b
@@ -57,32 +66,35 @@ def quiz(state: common.State, lesson_id: str, seed: int | None, answers_path: st
         raise UsageError("--key and --answers cannot be used together")
     if fmt and not answers_path:
         raise UsageError("--format applies to --answers only")
+    if restart and (key or answers_path):
+        raise UsageError("--restart applies to the interactive quiz only")
     lesson = _quiz_of(state, lesson_id)
     if key:
         from course.quiz.answers import answer_key, dump_answers
 
         seed = seed or 0
-        header = f"Answer key: course quiz {lesson.id} --seed {seed}\nGrade with: course quiz {lesson.id} --answers FILE --seed {seed}"
-        click.echo(dump_answers(answer_key(lesson.quiz, seed), header=header), nl=False)
+        header = f"Answer key: course quiz {lesson.id} --seed {seed}\nGrade with: course quiz {lesson.id} --answers FILE"
+        click.echo(dump_answers(answer_key(lesson.quiz, seed), header=header, seed=seed), nl=False)
         return
     if answers_path:
         from course.quiz.answers import grade_file
 
-        result = grade_file(answers_path, lesson.quiz, seed=seed or 0, display_name=answers_path)
+        result = grade_file(answers_path, lesson.quiz, seed=seed, display_name=answers_path)
         if (fmt or "text") == "json":
             click.echo(json.dumps(_result_json(result, lesson), indent=2, ensure_ascii=False))
         else:
             _echo_result_text(result, lesson)
         sys.exit(0 if result.passed else 1)
-    _interactive(lesson, _seed_or_random(seed))
+    _interactive(lesson, seed, restart)
 
 
-def _interactive(lesson, seed: int) -> None:
+def _interactive(lesson, seed: int | None, restart: bool) -> None:
     from course.progress.store import open_store
     from course.quiz.session import Terminal, run_quiz
 
     with open_store() as store:
-        outcome = run_quiz(lesson=lesson, seed=seed, store=store, term=Terminal(color=common.use_color()))
+        outcome = run_quiz(lesson=lesson, store=store, term=Terminal(color=common.use_color()), seed=seed,
+                           restart=restart, new_seed=lambda: _seed_or_random(None))
     if outcome.interrupted:
         sys.exit(130)
 
@@ -95,6 +107,8 @@ def _result_json(result, lesson) -> dict:
         "seed": result.seed,
         "score": result.score,
         "max_score": result.max_score,
+        "answered": result.answered,
+        "question_count": result.total,
         "pass_fraction": result.pass_fraction,
         "passed": result.passed,
         "questions": [r.as_json() for r in result.results],
@@ -107,19 +121,24 @@ def _result_json(result, lesson) -> dict:
 
 
 def _echo_result_text(result, lesson) -> None:
+    from course import terminal
     from course.quiz.grading import fmt_points
     from course.quiz.session import summary_lines
 
     color = common.use_color()
+    width = min(terminal.columns(), WIDTH)
     click.echo(f"{lesson.quiz.title} ({lesson.id}) · {len(result.results)} questions · seed {result.seed}")
     for r in result.results:
         mark = "✓" if r.correct else ("◐" if r.score > 0 else "✗")
         head = f"{mark} {r.question_id} ({r.kind}) {fmt_points(r.score)}/{fmt_points(r.max_score)}: "
-        text = textwrap.fill(head + r.feedback, WIDTH - 1, subsequent_indent="    ")
+        text = textwrap.fill(head + r.feedback, width, subsequent_indent="    ", break_on_hyphens=False)
         click.echo(click.style(text, fg="green" if r.correct else "red") if color else text)
     click.echo()
     for line, style in summary_lines(result, lesson):
-        click.echo(click.style(line, **style) if color and style else line)
+        indent = "    " if line.startswith("  ") else "  "
+        text = textwrap.fill(line, width, subsequent_indent=indent, break_on_hyphens=False,
+                             initial_indent="", drop_whitespace=True) if len(line) > width else line
+        click.echo(click.style(text, **style) if color and style else text)
 
 
 @click.command()
@@ -211,31 +230,60 @@ def _fraction(entry: dict | None) -> str:
     return f"{fmt_points(entry['score'])}/{fmt_points(entry['max_score'])}{percent}"
 
 
+def _other_checks(other: dict) -> str:
+    """'2 (latest: failing, scratch.py)': checks kept as attempts, which never set the status."""
+    if not other["count"]:
+        return "-"
+    latest = other["latest"]
+    from pathlib import Path
+
+    where = Path(latest["file"]).name if latest and latest["file"] and not latest["file"].startswith("<") else "a function"
+    return f"{other['count']} (latest: {latest['status']}, {where})"
+
+
 def _progress_text(data: dict) -> str:
-    """A table per kind, ids in the first column (titles would not fit 80 columns)."""
+    """A table per kind, ids in the first column, wrapped to the terminal (course.terminal)."""
+    from rich.text import Text
+
+    from course import terminal
+
     lessons, exercises = data["lessons"], data["exercises"]
-    width = max([len(x["id"]) for x in lessons + exercises] + [9]) + 4
-    lines = [f"Progress ({data['path']})", "", f"{'Quizzes':<{width}}{'best':<14}{'last':<14}attempts"]
+    quiz_rows = []
     for lesson in lessons:
-        name = f"  {lesson['id']}"
         if not lesson["has_quiz"]:
-            lines.append(f"{name:<{width}}(no quiz)")
+            quiz_rows.append((lesson["id"], "(no quiz)", "", ""))
             continue
         attempts = str(lesson["attempts"]) + (f" (+{lesson['unfinished']} unfinished)" if lesson["unfinished"] else "")
-        lines.append(f"{name:<{width}}{_fraction(lesson['best']):<14}{_fraction(lesson['last']):<14}{attempts}")
-    lines += ["", f"{'Exercises':<{width}}{'status':<16}hints used"]
-    for exercise in exercises:
-        name = f"  {exercise['id']}"
-        lines.append(f"{name:<{width}}{exercise['status']:<16}{exercise['hints_used']} of {exercise['hints_total']}")
-    if not exercises:
-        lines.append("  (none)")
+        quiz_rows.append((lesson["id"], _fraction(lesson["best"]), _fraction(lesson["last"]), attempts))
+    exercise_rows = [(e["id"], e["status"], f"{e['hints_used']} of {e['hints_total']}", _other_checks(e["other_checks"]))
+                     for e in exercises]
+    parts: list = [terminal.unbroken(f"Progress ({data['path']})"), "",
+                   _table(("Quizzes", "best", "last", "attempts"), quiz_rows)]
+    parts += ["", _table(("Exercises", "status", "hints used", "other files' checks"), exercise_rows or
+                         [("(none)", "", "", "")])]
+    if exercises:
+        parts.append(terminal.text("(the status follows your own file: the one `course start` wrote or "
+                                   "`--adopt` named)", indent=2))
     review = data["review"]
-    lines.append("")
+    parts.append("")
     if review["due"]:
-        lines.append(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review")
+        parts.append(Text(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review"))
     else:
-        lines.append(f"Review: nothing due ({review['questions']} question{'s' if review['questions'] != 1 else ''} in the boxes)")
-    return "\n".join(lines)
+        parts.append(terminal.text(f"Review: nothing due ({review['questions']} "
+                                   f"question{'s' if review['questions'] != 1 else ''} in the boxes)"))
+    return terminal.render(parts, width=min(terminal.columns(), 100)).rstrip("\n")
+
+
+def _table(header: tuple, rows: list):
+    """Columns lined up under their headings; the last column wraps when the terminal is narrow."""
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="")
+    for number, name in enumerate(header):
+        table.add_column(name, no_wrap=number < len(header) - 1, overflow="fold")
+    for row in rows:
+        table.add_row(*(f"  {row[0]}",) + tuple(row[1:]))
+    return table
 
 
 COMMANDS = [quiz, review, progress]

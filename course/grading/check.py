@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import time
 import tokenize
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from course import untrusted
 from course.errors import ContentError, CourseError
+from course.grading import diagnostics
 from course.grading.checks import Check, message as check_message
 from course.grading.results import CaseResult, CheckResult, Status, trim_output
 from course.model import Course, Exercise
@@ -56,6 +58,7 @@ def check_exercise(
     progress: "ProgressStore | None" = None,
     session=None,
     details: "CheckDetails | None" = None,
+    path: "str | os.PathLike[str] | None" = None,
 ) -> CheckResult:
     """Grade `source` (the text of the student's file) against every case of `exercise`.
 
@@ -67,6 +70,8 @@ def check_exercise(
     it is used and closed here.
     details: an empty CheckDetails to fill with the public cases' inputs, expected and
     actual outputs and, for failing public cases, probe outcomes (for the pictures).
+    path: the file `source` was read from (None for a function's source): the progress
+    store sets the exercise's status only from checks of the student's own file.
     """
     started = time.monotonic()
     filename = untrusted.name(filename)  # it is shown in reports and tracebacks
@@ -85,7 +90,7 @@ def check_exercise(
         if result.status is Status.FAILED:
             _run_probes(course, exercise, source, filename, strict, details)
     if progress is not None and result.status is not Status.COULD_NOT_GRADE:
-        result = _record(progress, result, source)
+        result = _record(progress, result, source, path)
     return result
 
 
@@ -308,19 +313,24 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
         )
         student[case.name] = (verdict, got)
     failed = [case for case in exercise.cases if not student[case.name][0].passed]
-    named = _name_mistakes(course, exercise, failed, arguments, expected, student, names) if failed else {}
+    matches, ranked = _name_mistakes(course, exercise, failed, arguments, expected, student, names) if failed \
+        else ({}, [])
     descriptions = {m.name: m for m in exercise.mistakes}
-    results, advice = [], []
+    advice = [descriptions[name].message for name in ranked]  # every mistake named, most likely first
+    results = []
     for case in exercise.cases:
-        verdict, _ = student[case.name]
-        mistake = named.get(case.name, "")
+        verdict, got = student[case.name]
+        found = matches.get(case.name, [])
+        mistake = found[0].name if found else ""
         message = verdict.message
-        if mistake:
+        reading = ""
+        if not verdict.passed and case.visibility == "public":  # hidden cases keep their constant message
+            reading = diagnostics.explain(exercise.id, *arguments[case.name], expected[case.name], got.value)
+        if found or reading:
             head, _, detail = message.partition("\n")
-            message = f"{head}; looks like a known mistake: {descriptions[mistake].description}"
+            message = head + (f"; {reading}" if reading else "") + (f"; {_mistake_words(found, descriptions)}"
+                                                                    if found else "")
             message += f"\n{detail}" if detail else ""
-            if descriptions[mistake].message not in advice:
-                advice.append(descriptions[mistake].message)
         score = case.points if verdict.passed else 0.0
         results.append(CaseResult(
             case.name, case.visibility, case.points, score, verdict.passed, verdict.check, message, mistake,
@@ -331,7 +341,8 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
     if run.termination.value != "completed":
         notes.append(f"sandbox: {run.termination_detail}")
     if hidden_ran and (run.stdout.strip() or run.stderr.strip()):
-        notes.append("printed output is not shown because hidden cases were run")
+        notes.append("what your code wrote to the screen (prints, or warnings such as numpy's) is not shown "
+                     "because hidden cases were run")
     all_passed = all(r.passed for r in results)
     status = Status.ERROR if run.termination.value != "completed" else (Status.PASSED if all_passed else Status.FAILED)
     return CheckResult(
@@ -387,13 +398,13 @@ def _run_probes(course, exercise, source, filename, strict, details) -> None:
         case.probes.setdefault(kind, []).append((args, kwargs, compare.observed(outcome)))
 
 
-def _name_mistakes(course, exercise, failed, arguments, expected, student, names) -> dict[str, str]:
-    """Run the known mistakes on the failed cases only and match the student's failures."""
+def _name_mistakes(course, exercise, failed, arguments, expected, student, names):
+    """Run the known mistakes on the failed cases only; every mistake the failures match, ranked."""
     from course.grading import compare
     from course.grading.expected import mistake_runs
 
     if not exercise.mistakes:
-        return {}
+        return {}, []
     subset = {case.name: arguments[case.name] for case in failed}
     runs = mistake_runs(course, exercise, subset)
     verdicts: dict[str, dict[str, tuple[Any, Any]]] = {}
@@ -409,7 +420,16 @@ def _name_mistakes(course, exercise, failed, arguments, expected, student, names
                 function=exercise.function, arg_names=names,
             )
             verdicts[mistake][case.name] = (verdict, output)
-    return compare.name_mistakes(failed, student, verdicts)
+    return compare.match_mistakes(failed, student, verdicts, expected)
+
+
+def _mistake_words(found, descriptions) -> str:
+    """"looks like a known mistake: A (or: B)", or "perhaps ..." when only the failed check agrees."""
+    first, others = descriptions[found[0].name].description, [descriptions[m.name].description for m in found[1:]]
+    also = f" (or: {'; '.join(others)})" if others else ""
+    if found[0].exact:
+        return f"looks like a known mistake: {first}{also}"
+    return f"perhaps a known mistake that fails the same check: {first}{also}"
 
 
 def _all_not_implemented(observed) -> bool:
@@ -457,12 +477,28 @@ def source_digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _record(store: "ProgressStore", result: CheckResult, source: str) -> CheckResult:
-    """Save the check; a store problem becomes a note on the result, never a lost grade."""
+def _record(store: "ProgressStore", result: CheckResult, source: str, path=None) -> CheckResult:
+    """Save the check; a store problem becomes a note on the result, never a lost grade.
+
+    A check of a file that is not the student's own is kept as an attempt, and the
+    result says so (with how to make the file theirs).
+    """
     from dataclasses import replace
 
     try:
-        store.record_check(result.exercise, STORE_STATUS[result.status], result.score, result.max_score, source_digest(source))
+        record = store.record_check(result.exercise, STORE_STATUS[result.status], result.score, result.max_score,
+                                    source_digest(source), path=path)
     except Exception as error:  # the grade matters more than the bookkeeping
         return replace(result, notes=result.notes + (f"warning: progress not saved: {error}",))
-    return result
+    if record.own:
+        return result
+    exercise = result.exercise
+    what = "this file" if path is not None else "a function"
+    if record.own_path is not None:
+        note = (f"kept as an attempt: the status of {exercise} follows your own file, "
+                f"{untrusted.name(str(record.own_path))}, and {what} is not it")
+    else:
+        note = (f"kept as an attempt: the status of {exercise} follows your own file, and you have none yet "
+                f"(`course start {exercise}` writes one")
+        note += f"; `course start {exercise} --adopt FILE` makes a file yours)" if path is not None else ")"
+    return replace(result, notes=result.notes + (note,))

@@ -18,7 +18,9 @@ anything computed from its inputs, expected values or the submission's behaviour
 
 Known mistakes: the same comparison is run on each known-mistake implementation's
 output; a student failure that fails the same check with the same output (same shape,
-allclose within the case's tolerance) is named after that mistake (`name_mistakes`).
+allclose within the case's tolerance) is named after that mistake, and a failure no
+mistake reproduces may still point at those failing the same telling check; every
+match is named, most likely first (`match_mistakes`).
 """
 from __future__ import annotations
 
@@ -339,33 +341,112 @@ def outputs_agree(a: np.ndarray, b: np.ndarray, tolerance: CaseTolerance) -> boo
     return bool(np.allclose(_as_float(a), _as_float(b), rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
 
 
+# Checks specific enough that failing the same one hints at the same mistake even when the
+# outputs differ (two mistakes at once give an output neither gives alone). `values` is
+# left out: nearly every mistake fails it, so it says nothing about which.
+TELLING_CHECKS = frozenset({Check.FINITE, Check.DTYPE, Check.EXACT_INTEGER, Check.SHAPE, Check.NON_NEGATIVE,
+                            Check.SHIFT_INVARIANT, Check.INPUTS_UNCHANGED, Check.RETURN})
+
+
+@dataclass(frozen=True)
+class MistakeMatch:
+    """A known mistake that explains a failed case: `exact` when the outputs agree, else the same telling check."""
+
+    name: str
+    exact: bool
+
+
+def same_check(student: tuple[Verdict, Observed], mistake: tuple[Verdict, Observed], expected=None) -> bool:
+    """True when both failed the same telling check (for an exception: of the same type), or both
+    failed `values` with outputs of the same traits, which the expected output does not have
+    (both sum to 1 over the whole array, where each row should: `output_traits`)."""
+    (sv, so), (mv, mo) = student, mistake
+    if sv.passed or mv.passed or sv.check != mv.check:
+        return False
+    if sv.check is Check.ERROR:
+        return exception_type(so.error) == exception_type(mo.error) != ""
+    if sv.check is Check.VALUES and expected is not None and so.value is not None and mo.value is not None:
+        traits = output_traits(so.value)
+        return bool(traits) and traits == output_traits(mo.value) and traits != output_traits(expected)
+    return sv.check in TELLING_CHECKS
+
+
+def output_traits(value: Any) -> frozenset[str]:
+    """What an output is normalised to: the axes (or "all") along which it sums to 1, has mean 0, or
+    standard deviation 1. Two wrong outputs with the same traits went wrong the same way."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fiu" or a.ndim == 0 or a.size < 2 or not np.all(np.isfinite(a)):
+        return frozenset()
+    a = a.astype(np.float64)
+    traits = set()
+    with np.errstate(all="ignore"):
+        for axis in [*range(a.ndim), None]:
+            if axis is not None and a.shape[axis] < 2:
+                continue
+            name = "all" if axis is None else str(axis)
+            if np.allclose(a.sum(axis=axis), 1.0, rtol=0, atol=1e-6):
+                traits.add(f"sums to 1 along {name}")
+            if np.allclose(a.mean(axis=axis), 0.0, rtol=0, atol=1e-6):
+                traits.add(f"mean 0 along {name}")
+            if np.allclose(a.std(axis=axis), 1.0, rtol=0, atol=1e-3):
+                traits.add(f"std 1 along {name}")
+    return frozenset(traits)
+
+
+def match_mistakes(
+    cases: Sequence[Case],
+    student: Mapping[str, tuple[Verdict, Observed]],
+    mistakes: Mapping[str, Mapping[str, tuple[Verdict, Observed]]],
+    expected: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, list[MistakeMatch]], list[str]]:
+    """Every known mistake each failed case matches, and all of them ranked, most likely first.
+
+    A case matches a mistake exactly when it fails the same way with the same output;
+    a case no mistake matches exactly may match one that fails the same telling check,
+    or the values check with outputs of the same traits (two mistakes made at once give
+    an output neither gives alone, but each leaves its trace). Ranking: the mistakes that explain the most failures exactly come first, then
+    the most failures at all, then the order the exercise declares them in.
+    """
+    exact: dict[str, list[str]] = {}
+    for case in cases:
+        mine = student.get(case.name)
+        if mine is None or mine[0].passed:
+            continue
+        exact[case.name] = [name for name, outcomes in mistakes.items()
+                            if case.name in outcomes and same_failure(case, mine, outcomes[case.name])]
+    loose: dict[str, list[str]] = {}
+    for case in cases:
+        mine = student.get(case.name)
+        if mine is None or mine[0].passed or exact.get(case.name):
+            continue
+        want = (expected or {}).get(case.name)
+        loose[case.name] = [name for name, outcomes in mistakes.items()
+                            if case.name in outcomes and same_check(mine, outcomes[case.name], want)]
+    order = {name: i for i, name in enumerate(mistakes)}
+    exact_count = {name: sum(name in found for found in exact.values()) for name in mistakes}
+    any_count = {name: exact_count[name] + sum(name in found for found in loose.values()) for name in mistakes}
+
+    def rank(name: str) -> tuple:
+        return (-exact_count[name], -any_count[name], order[name])
+
+    matches: dict[str, list[MistakeMatch]] = {}
+    for case_name in [c.name for c in cases]:
+        if exact.get(case_name):
+            matches[case_name] = [MistakeMatch(n, True) for n in sorted(exact[case_name], key=rank)]
+        elif loose.get(case_name):
+            matches[case_name] = [MistakeMatch(n, False) for n in sorted(loose[case_name], key=rank)]
+    ranked = sorted((name for name in mistakes if any_count[name]), key=rank)
+    return matches, ranked
+
+
 def name_mistakes(
     cases: Sequence[Case],
     student: Mapping[str, tuple[Verdict, Observed]],
     mistakes: Mapping[str, Mapping[str, tuple[Verdict, Observed]]],
 ) -> dict[str, str]:
-    """Case name -> the known mistake its failure matches.
-
-    A case can match several mistakes (two mistakes may give the same wrong output on
-    one input); the one that explains the most of the student's failures wins, ties
-    going to the order the exercise declares them in.
-    """
-    matches: dict[str, list[str]] = {}
-    for case in cases:
-        mine = student.get(case.name)
-        if mine is None or mine[0].passed:
-            continue
-        matches[case.name] = [
-            name for name, outcomes in mistakes.items()
-            if case.name in outcomes and same_failure(case, mine, outcomes[case.name])
-        ]
-    counts = {name: sum(name in found for found in matches.values()) for name in mistakes}
-    order = {name: i for i, name in enumerate(mistakes)}
-    return {
-        case: min(found, key=lambda name: (-counts[name], order[name]))
-        for case, found in matches.items()
-        if found
-    }
+    """Case name -> the known mistake its failure matches exactly, the most likely one (match_mistakes)."""
+    matches, _ = match_mistakes(cases, student, mistakes)
+    return {case: found[0].name for case, found in matches.items() if found and found[0].exact}
 
 
 # --------------------------------------------------------------------------- errors and display
@@ -404,8 +485,13 @@ def _as_float(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float64)
 
 
-def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
-    """'max relative error 3.2e-01 at [2, 5]: got ..., expected ...' over the wrong entries."""
+def worst_entry(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> tuple[tuple, str, float]:
+    """(index, "relative" | "absolute", error) of the wrong entry with the largest error.
+
+    The index is numpy's (from 0), as messages print it ("at [2, 5]"); the feedback
+    pictures mark the same entry (course.plots.feedback), so text and picture agree.
+    """
+    a, e = _as_float(a), _as_float(e)
     with np.errstate(all="ignore"):
         err = np.abs(a - e)
         err = np.where(np.isnan(err), np.inf, err)
@@ -413,11 +499,35 @@ def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
         if nonzero.any():
             rel = np.where(nonzero, err / np.where(nonzero, np.abs(e), 1.0), -1.0)
             where = np.unravel_index(int(np.argmax(rel)), a.shape) if a.ndim else ()
-            text = f"max relative error {float(rel[where]):.1e}"
-        else:
-            masked = np.where(wrong, err, -1.0)
-            where = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
-            text = f"max absolute error {float(masked[where]):.1e}"
+            return tuple(int(i) for i in where), "relative", float(rel[where])
+        masked = np.where(wrong, err, -1.0)
+        where = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
+        return tuple(int(i) for i in where), "absolute", float(masked[where])
+
+
+def named_entry(value: Any, expected: Any, case: Case, check: str) -> tuple | None:
+    """The entry a failed public case's message names: the first inf/NaN for `finite`, the
+    largest error for `values`; None for other checks (or a single number)."""
+    value, expected = np.asarray(value), np.asarray(expected)
+    if value.ndim == 0 or value.shape != expected.shape:
+        return None
+    if check == Check.FINITE and value.dtype.kind in "fc":
+        bad = ~np.isfinite(value) & np.isfinite(expected)
+        return _first_index(bad) if bad.any() else None
+    if check == Check.VALUES and value.dtype.kind in "biuf" and expected.dtype.kind in "biuf":
+        if "exact_integer" in case.checks or expected.dtype.kind == "b":
+            wrong = value != expected
+            return _first_index(wrong) if wrong.any() else None
+        tol = case.tolerance
+        wrong = ~np.isclose(_as_float(value), _as_float(expected), rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+        return worst_entry(value, expected, wrong)[0] if wrong.any() else None
+    return None
+
+
+def _worst_error(a: np.ndarray, e: np.ndarray, wrong: np.ndarray) -> str:
+    """'max relative error 3.2e-01 at [2, 5]: got ..., expected ...' over the wrong entries."""
+    where, kind, size = worst_entry(a, e, wrong)
+    text = f"max {kind} error {size:.1e}"
     at = f" at {_index(where)}" if a.ndim else ""
     digits = _digits_to_tell_apart(a[where], e[where])
     return f"{text}{at}: got {_number(a[where], digits)}, expected {_number(e[where], digits)}"

@@ -6,7 +6,6 @@ these records; none of them recomputes a verdict.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -134,35 +133,21 @@ class CheckResult:
             "notes": list(self.notes),
         }
 
+    def __str__(self) -> str:
+        """The text report, as `course check` prints it (plain: no colour codes)."""
+        from course.reports.text import render
+
+        return render(self, color=False)
+
+    def __repr__(self) -> str:
+        """The text report: what plain Python and IPython show for `course.check(...)`."""
+        return self.__str__()
+
     def _repr_html_(self) -> str:
-        """A small table for Jupyter; every text is escaped."""
-        e = html.escape
-        colour = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not_attempted": "#9a6700",
-                  "could_not_grade": "#8250df"}
-        head = (
-            f"<p><b>{e(self.exercise)}</b>: <span style='color:{colour[self.status.value]}'>"
-            f"{e(self.status.value.replace('_', ' '))}</span>, {_points(self.score)}/{_points(self.max_score)}</p>"
-        )
-        parts = [head]
-        for text in (self.load_error, self.traceback):
-            if text:
-                parts.append(f"<pre>{e(text)}</pre>")
-        if self.cases:
-            rows = "".join(
-                f"<tr><td>{'&#10003;' if c.passed else '&#10007;'}</td><td>{e(c.name)}</td>"
-                f"<td>{e(c.visibility)}</td><td>{_points(c.score)}/{_points(c.points)}</td>"
-                f"<td style='text-align:left'>{e(c.message)}</td></tr>"
-                for c in self.cases
-            )
-            parts.append(
-                "<table><thead><tr><th></th><th>case</th><th>visibility</th><th>score</th>"
-                f"<th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>"
-            )
-        for advice in self.advice:
-            parts.append(f"<p>&#128161; {e(advice)}</p>")
-        for note in self.notes:
-            parts.append(f"<p><i>{e(note)}</i></p>")
-        return "\n".join(parts)
+        """The report's table in Jupyter (course.reports.html); every text is escaped."""
+        from course.reports.html import render_fragment
+
+        return render_fragment(self)
 
 
 def _points(value: float) -> str:

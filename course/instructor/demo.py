@@ -201,8 +201,10 @@ def _check(course, exercise, path: Path, filename: str, out: Path, draw, report:
     store = open_progress()
     details = draw[0]() if draw else None
     try:
+        if store is not None:  # each sample plays the student's own file (`course start --adopt`)
+            store.record_start(exercise.id, path, adopted=True)
         extra = {"details": details} if details is not None else {}
-        result = check_exercise(course, exercise, source, filename=filename, progress=store, **extra)
+        result = check_exercise(course, exercise, source, filename=filename, progress=store, path=path, **extra)
     finally:
         if store is not None:
             store.close()

@@ -187,6 +187,23 @@ def _pipe(graph, fmt: str, program: DotProgram) -> tuple[bytes | None, str]:
     return data, ""
 
 
+def _at_resolution(graph, svg: Path | None):
+    """A copy of `graph` whose PNG is at least MIN_PNG_WIDTH pixels wide (its SVG gives the width in points)."""
+    import math
+    import re
+
+    from course.plots.style import MIN_PNG_WIDTH
+
+    dpi = 192  # twice the usual screen: when the SVG could not be drawn to measure
+    if svg is not None:
+        match = re.search(rb'<svg[^>]*\swidth="([0-9.]+)pt"', svg.read_bytes()[:2000])
+        if match and float(match.group(1)) > 0:
+            dpi = max(96, math.ceil(72 * (MIN_PNG_WIDTH + 2) / float(match.group(1))))
+    copy = graph.copy()
+    copy.attr(dpi=str(dpi))
+    return copy
+
+
 def render_diagram(
     figure: m.GraphFigure, stem: Path, *, subtitle: str = "", programs: list[DotProgram] | None = None
 ) -> DiagramOutput:
@@ -200,18 +217,21 @@ def render_diagram(
     files: list[Path] = []
     used: DotProgram | None = None
     failures: dict[str, list[str]] = {}
-    for fmt in FORMATS:
+    drawn: dict[str, Path] = {}
+    for fmt in ("svg", "png"):  # the SVG first: its size sets the PNG's resolution
+        source = graph if fmt == "svg" else _at_resolution(graph, drawn.get("svg"))
         for program in programs:
-            data, reason = _pipe(graph, fmt, program)
+            data, reason = _pipe(source, fmt, program)
             if data is not None:
                 path = stem.with_name(f"{stem.name}.{fmt}")
                 path.write_bytes(data)
-                files.append(path)
+                drawn[fmt] = path
                 used = used or program
                 break
             failures.setdefault(fmt, []).append(reason)
         else:
             failures.setdefault(fmt, [])
+    files = [drawn[fmt] for fmt in FORMATS if fmt in drawn]
     if not failures:
         return DiagramOutput(tuple(files), used, "")
     dot_file = stem.with_name(f"{stem.name}.dot")
@@ -221,7 +241,9 @@ def render_diagram(
 
 
 def _fallback_note(dot_file: Path, failures: dict[str, list[str]], programs: list[DotProgram]) -> str:
-    commands = " ; ".join(f"dot -T{fmt} {dot_file} -o {dot_file.with_suffix('.' + fmt)}" for fmt in failures)
+    sharp = {"png": " -Gdpi=192"}  # PNGs at least 1280 pixels wide, as the course draws them
+    commands = " ; ".join(f"dot -T{fmt}{sharp.get(fmt, '')} {dot_file} -o {dot_file.with_suffix('.' + fmt)}"
+                          for fmt in failures)
     if not programs:
         chosen = os.environ.get(ENV_VAR, "").strip()
         why = f"${ENV_VAR}={chosen} is not a program" if chosen else "no `dot` on PATH and no graphviz-pure"

@@ -17,8 +17,11 @@ cases have no arrays in a CheckDetails, so they get no picture.
     other exercises      values: expected vs yours (heatmaps for 2-D and more, points for 1-D)
     any exercise         inputs: when the only fault is a changed argument, its values before and after
 
-Files are named `<exercise>-<case>-<kind>.png` (`plot_name`). matplotlib is imported
-only when something is drawn; the look comes from course.plots.style.
+Files are named `<exercise>-<case>-<kind>.png` (`plot_name`), at least 1280 pixels wide,
+each with an SVG of the same name beside it. Indices in titles are numpy's, from 0, as
+in the case messages ("at [0, 3]"), and the entry a message names is the one marked.
+matplotlib is imported only when something is drawn; the look comes from
+course.plots.style.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from course.grading.diagnostics import COMPONENTS, count_parts, parameter_breakdown  # noqa: F401 (re-exported)
 from course.plots import style
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +75,7 @@ def remove_old_plots(exercise: "Exercise", out_dir: Path | str) -> list[Path]:
         return []
     cases = [case.name for case in exercise.cases] + [ALL_FAILING]
     removed = []
-    for path in out_dir.glob(f"{exercise.id}-*.png"):
+    for path in [*out_dir.glob(f"{exercise.id}-*.png"), *out_dir.glob(f"{exercise.id}-*.svg")]:
         case = plot_case(path, exercise.id, cases)
         if case is not None and path.stem[len(f"{exercise.id}-{case}-"):] in PLOT_KINDS:
             path.unlink()
@@ -221,6 +225,7 @@ def _difference_panel(fig, ax, diff, title_prefix: str = "Yours − expected"):
     _heatmap_axes(ax)
     _cell_text(ax, diff, lambda v: "0" if abs(v) < 0.005 else f"{v:+.2f}", lambda v: abs(v) / limit > 0.6)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+    bar.set_label(title_prefix, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     bad = int(np.sum(~np.isfinite(diff)))
     note = f", {bad} inf/NaN" if bad else ""
@@ -248,8 +253,15 @@ def _softmax_bars(exercise, case, target: Path) -> Path | None:
     if not isinstance(axis, int):
         return None
     rows_expected, rows_yours = _softmax_slices(expected, axis), _softmax_slices(yours, axis)
-    error = np.where(np.isfinite(rows_yours), np.abs(rows_yours - rows_expected), np.inf).max(axis=1)
-    worst = int(np.argmax(error))
+    entry = _named_entry(exercise, case)
+    axis = axis % expected.ndim
+    if entry is not None:  # the slice holding the entry the message names, as numpy indexes it
+        rest = entry[:axis] + entry[axis + 1:]
+        worst = int(np.ravel_multi_index(rest, expected.shape[:axis] + expected.shape[axis + 1:])) if rest else 0
+        marked = entry[axis]
+    else:
+        error = np.where(np.isfinite(rows_yours), np.abs(rows_yours - rows_expected), np.inf).max(axis=1)
+        worst, marked = int(np.argmax(error)), None
     e, y = rows_expected[worst], rows_yours[worst]
     positions = np.arange(e.size)
     fig, (top, bottom) = style.new_panels(
@@ -258,11 +270,15 @@ def _softmax_bars(exercise, case, target: Path) -> Path | None:
     )
     if len(rows_expected) == 1:
         where = f"the whole vector (axis {axis})"
-    elif expected.ndim == 2:
-        line = "row" if axis % 2 == 1 else "column"
-        where = f"{line} {worst} of {len(rows_expected)} (each {line} sums to 1): the one with the largest error"
     else:
-        where = f"slice {worst} of {len(rows_expected)} along axis {axis}: the one with the largest error"
+        index = tuple(np.unravel_index(worst, expected.shape[:axis] + expected.shape[axis + 1:]))
+        cut = list(index[:axis]) + [":"] + list(index[axis:])
+        line = {0: "column", 1: "row"}.get(axis, "slice") if expected.ndim == 2 else "slice"
+        where = f"{line} [{', '.join(str(i) for i in cut)}] of {len(rows_expected)} (each sums to 1)"
+    if marked is not None:
+        where += f": entry {_index_of(entry)} marked, as in the message"
+    elif len(rows_expected) > 1:
+        where += ": the one with the largest error"
     top.set_title(where, fontsize=9.5, fontweight="bold")  # the shared x axis is labelled below
     top.set_ylabel("Probability")
     finite = np.isfinite(y)
@@ -286,8 +302,28 @@ def _softmax_bars(exercise, case, target: Path) -> Path | None:
     span = float(np.max(np.abs(diff))) or 1.0
     bottom.set_ylim(-span * 1.25, span * 1.25)
     bottom.set_xticks(positions)
+    if marked is not None:
+        for ax in (top, bottom):
+            ax.axvspan(marked - 0.45, marked + 0.45, color=style.tint(style.YOURS_COLOUR, 0.12), zorder=0)
+        top.annotate(_index_of(entry), (marked, top.get_ylim()[1]), xytext=(0, -2), textcoords="offset points",
+                     ha="center", va="top", fontsize=7.5, color=style.YOURS_COLOUR, fontweight="bold")
     style.finish(fig, _head(case.message, 230))
     return style.save(fig, target)[0]
+
+
+def _named_entry(exercise, case) -> tuple | None:
+    """The entry the case's message names (course.grading.compare.named_entry): the same one here."""
+    from course.grading.compare import named_entry
+
+    model = next((c for c in exercise.cases if c.name == case.name), None)
+    if model is None or case.got.value is None:
+        return None
+    return named_entry(case.got.value, case.expected, model, case.check)
+
+
+def _index_of(entry: tuple) -> str:
+    """[0, 3]: numpy's index, counted from 0, written as the messages write it."""
+    return "[" + ", ".join(str(int(i)) for i in entry) + "]"
 
 
 def _sum_text(values) -> str:
@@ -456,7 +492,8 @@ def _weights_panel(fig, ax, weights, mask, title: str, colorbar: bool) -> None:
 
 
 def _index_text(position: tuple[int, ...]) -> str:
-    return str(position[0]) if len(position) == 1 else str(position)
+    """[1] or [0, 2]: numpy's index of the batch axes, from 0, as messages write indices."""
+    return _index_of(position)
 
 
 def _hatch(ax, mask) -> None:
@@ -509,34 +546,6 @@ def _attention_error(exercise, case, target: Path) -> Path | None:
 
 # --------------------------------------------------------------------------- param_count
 
-COMPONENTS = ("embeddings", "attention", "feed-forward", "norms", "head")
-
-
-def parameter_breakdown(config: dict) -> dict[str, int]:
-    """The exact parameter count of a GPT-2- or BERT-style config, by component (DESIGN.md's conventions).
-
-    embeddings: token + position (+ token-type for BERT); attention: Q, K, V and output
-    projections with biases; feed-forward: d_model -> d_ff -> d_model with biases; norms:
-    every LayerNorm (2 * d_model each: two per block, plus GPT-2's final one or BERT's
-    embedding one); head: GPT-2's LM head when untied (tied: 0), BERT's pooler.
-    """
-    arch = config["arch"]
-    layers, d, d_ff = int(config["n_layers"]), int(config["d_model"]), int(config["d_ff"])
-    vocab, positions = int(config["vocab_size"]), int(config["max_positions"])
-    attention = layers * 4 * (d * d + d)
-    feed_forward = layers * (d * d_ff + d_ff + d_ff * d + d)
-    norms = layers * 2 * (2 * d) + 2 * d
-    if arch == "gpt":
-        embeddings = (vocab + positions) * d
-        head = 0 if config.get("tied_embeddings", True) else vocab * d
-    elif arch == "bert":
-        embeddings = (vocab + positions + int(config.get("type_vocab_size", 2))) * d
-        head = d * d + d if config.get("pooler", True) else 0
-    else:
-        raise ValueError(f"unknown arch {arch!r}")
-    return dict(zip(COMPONENTS, (embeddings, attention, feed_forward, norms, head)))
-
-
 def _student_total(case) -> float | None:
     np = _np()
     value = _floats(case.got.value)
@@ -568,7 +577,7 @@ def _param_breakdown(exercise, case, target: Path) -> Path | None:
     ax.grid(axis="y", visible=False)
     for row, name, value, shown in zip(rows, names, values, drawable):
         if name == "your total":
-            text = _your_total_text(yours, expected, parts, _np().asarray(case.got.value).dtype.kind == "f")
+            text = _your_total_text(yours, expected, parts, _np().asarray(case.got.value).dtype.kind == "f", config)
         else:
             text = _count(value) + ("  (tied: none)" if name == "head" and value == 0 and config["arch"] == "gpt"
                                     else "  (no pooler)" if name == "head" and value == 0 else "")
@@ -581,7 +590,8 @@ def _param_breakdown(exercise, case, target: Path) -> Path | None:
     return style.save(fig, target)[0]
 
 
-def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], is_float: bool = False) -> str:
+def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], is_float: bool = False,
+                     config: dict | None = None) -> str:
     if yours is None:
         return "no single number returned"
     if not math.isfinite(yours):
@@ -591,9 +601,10 @@ def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], 
         return f"{_count(yours)} (the expected number{', but a float' if is_float else ''})"
     relative = f"{100 * gap / expected:+.3g}%"
     text = f"{_count(yours)} ({_count(abs(gap))} {'fewer' if gap < 0 else 'more'}, {relative})"
-    same = [name for name, size in parts.items() if size and size == abs(gap)]
-    if same:
-        text += f"\n= the {same[0]} {'missing' if gap < 0 else 'counted twice'}?"
+    if config is not None and float(yours).is_integer():  # the case message's reading, in short
+        same = [what.split(" (")[0] for what, size in count_parts(config) if size == abs(int(gap))]
+        if same:
+            text += f"\n= {' or '.join(same[:2])}: {'missing' if gap < 0 else 'counted twice'}?"
     if yours < 1:
         text += " (not drawn on a log scale)"
     return text
@@ -638,7 +649,7 @@ def _model_sizes(exercise, details, failing, target: Path) -> Path | None:
     title = "param_count, failing configs: your counts on the lesson's chart of published model sizes"
     if not shown:
         title += " (none in its range)"
-    return draw_chart(figure, target.with_suffix(""), footnote=footnote, extra=extra, title=title, svg=False)[0]
+    return draw_chart(figure, target.with_suffix(""), footnote=footnote, extra=extra, title=title, svg=True)[0]
 
 
 # --------------------------------------------------------------------------- layer_norm
@@ -745,7 +756,7 @@ def _mask_matrix(exercise, case, target: Path) -> Path | None:
 
 def _encoding_heatmaps(exercise, case, target: Path) -> Path | None:
     return _table_heatmaps(exercise, case, target, "Column (embedding dimension)", "Position",
-                           "expected vs your positional encodings", signed=True)
+                           "expected vs your positional encodings", signed=True, value_name="Encoding value")
 
 
 def _generic_values(exercise, case, target: Path) -> Path | None:
@@ -768,7 +779,8 @@ def _generic_values(exercise, case, target: Path) -> Path | None:
     return style.save(fig, target)[0]
 
 
-def _table_heatmaps(exercise, case, target: Path, xlabel: str, ylabel: str, what: str, *, signed: bool):
+def _table_heatmaps(exercise, case, target: Path, xlabel: str, ylabel: str, what: str, *, signed: bool,
+                    value_name: str = "Output value"):
     np = _np()
     expected, yours = _floats(case.expected), _floats(case.got.value)
     if yours is None or yours.shape != expected.shape or expected.ndim < 2 or expected.size > MAX_CELLS * 4:
@@ -792,6 +804,7 @@ def _table_heatmaps(exercise, case, target: Path, xlabel: str, ylabel: str, what
         style.label(ax, title, xlabel, ylabel)
         _integer_ticks(ax, *values.shape)
     bar = fig.colorbar(image, ax=axes[1], fraction=0.046, pad=0.03)
+    bar.set_label(value_name, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     title = _difference_panel(fig, axes[2], y - e)
     style.label(axes[2], title.replace(" (", "\n("), xlabel, ylabel)

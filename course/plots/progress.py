@@ -67,11 +67,15 @@ def progress_chart(store: "ProgressStore", course: "Course", path: str | Path) -
                                 label=f"{lesson_id} pass mark ({100 * lesson.quiz.pass_fraction:.0f}%)")
             drawn += 1
         quiz_ax.set_ylim(-3, 105)
-        quiz_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        most = max((len(scores) for scores in history.values()), default=0)
+        quiz_ax.set_xlim(0.5, max(most, 3) + 0.5)  # attempts are counted: whole numbers only
+        if most <= 20:
+            quiz_ax.set_xticks(range(1, max(most, 3) + 1))
+        else:
+            quiz_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if drawn:
             quiz_ax.legend(loc="lower right")
         else:
-            quiz_ax.set_xlim(0.5, 3.5)
             first = next(iter(history), "LESSON")
             text = f"No finished quiz yet:\ncourse quiz {first}" if history else "This course has no quiz."
             quiz_ax.text(0.5, 0.5, text, ha="center", va="center", transform=quiz_ax.transAxes, fontsize=9,
@@ -95,6 +99,6 @@ def progress_chart(store: "ProgressStore", course: "Course", path: str | Path) -
         if not exercises:
             exercise_ax.text(0.5, 0.5, "This course has no exercises.", ha="center", va="center",
                              transform=exercise_ax.transAxes)
-        style.finish(fig, "Quiz: finished attempts only (review sessions are not counted). "
-                          "Exercises: the best score of any check; the status is that of the latest check.")
+        style.finish(fig, "Quiz: finished attempts only (review sessions are not counted). Exercises: the best "
+                          "score of a check of your own file; the status is that of its latest check.")
         return style.save_file(fig, path)

@@ -41,8 +41,10 @@ YOURS_COLOUR = OKABE_ITO["vermillion"]
 NEUTRAL_COLOUR = "#DDDDDD"  # False cells, empty bars
 MASKED_HATCH = "///"  # cells a mask blocks
 
-DPI = 100
-FIGSIZE = (6.4, 4.0)  # inches: 640 x 400 px at DPI
+DPI = 100  # layout: sizes in points become pixels on screen at this density
+FIGSIZE = (6.4, 4.0)  # inches
+MIN_PNG_WIDTH = 1280  # pixels: every PNG is saved at least this wide (sharp on dense screens and slides)
+PAD_INCHES = 0.1
 TITLE_WIDTH = 62  # characters per title line before wrapping
 FOOTNOTE_WIDTH = 115
 FOOTNOTE_SIZE = 7  # points
@@ -154,11 +156,12 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def finish(fig, footnote: str = "", *, legend_handles=None) -> None:
+def finish(fig, footnote: str = "", *, legend_handles=None, legend_columns: int = 0) -> None:
     """Lay the figure out, with `footnote` (e.g. the sources) in small type along the bottom.
 
-    `legend_handles` become one legend row along the bottom, above the footnote (a key
-    shared by several panels).
+    `legend_handles` become a legend along the bottom, above the footnote (a key shared by
+    several panels, or a chart's key kept off its data), in rows of `legend_columns`
+    (default: one row).
     """
     bottom = 0.0
     height_points = fig.get_figheight() * 72
@@ -169,9 +172,11 @@ def finish(fig, footnote: str = "", *, legend_handles=None) -> None:
         lines = text.count("\n") + 1
         bottom = (lines * FOOTNOTE_SIZE * 1.35 + 6) / height_points
     if legend_handles:
-        fig.legend(handles=legend_handles, loc="lower center", ncol=len(legend_handles), fontsize=8,
+        columns = legend_columns if legend_columns else len(legend_handles)
+        rows = -(-len(legend_handles) // columns)
+        fig.legend(handles=legend_handles, loc="lower center", ncol=columns, fontsize=8,
                    bbox_to_anchor=(0.5, bottom), frameon=False)
-        bottom += 24 / height_points
+        bottom += (10 + 14 * rows) / height_points
     # tight_layout leaves room for a figure title itself; panels of fixed aspect (square cells)
     # move their labels during the first pass, so such figures get a second one.
     passes = 2 if len(fig.axes) > 1 and any(ax.get_aspect() != "auto" for ax in fig.axes) else 1
@@ -179,21 +184,31 @@ def finish(fig, footnote: str = "", *, legend_handles=None) -> None:
         fig.tight_layout(rect=(0, bottom, 1, 1))
 
 
+def png_dpi(fig) -> int:
+    """The resolution that makes the saved (tightly cropped) PNG at least MIN_PNG_WIDTH pixels wide."""
+    import math
+
+    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    width = max(box.width + 2 * PAD_INCHES, 0.5)
+    return max(2 * DPI, math.ceil((MIN_PNG_WIDTH + 2) / width))
+
+
 def save_file(fig, path: str | Path) -> Path:
     """Write exactly `path` (PNG, or SVG when it ends in .svg), close the figure, return the path."""
     path = Path(path)
     try:
         if path.suffix.lower() == ".svg":
-            fig.savefig(path, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None})
+            fig.savefig(path, format="svg", bbox_inches="tight", pad_inches=PAD_INCHES, metadata={"Date": None})
         else:
-            fig.savefig(path, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.1)
+            fig.savefig(path, format="png", dpi=png_dpi(fig), bbox_inches="tight", pad_inches=PAD_INCHES)
     finally:
         pyplot().close(fig)
     return path
 
 
-def save(fig, path: str | Path, *, svg: bool = False) -> list[Path]:
-    """Write `path` as PNG (and SVG beside it when asked), close the figure, return the files written.
+def save(fig, path: str | Path, *, svg: bool = True) -> list[Path]:
+    """Write `path` as PNG (at least MIN_PNG_WIDTH wide) and an SVG beside it; close the figure;
+    return the files written, the PNG first.
 
     `path` may carry a .png/.svg suffix or none. Nothing is cut off (tight bounding box);
     the SVG carries no date, so re-running gives the same bytes.
@@ -203,11 +218,11 @@ def save(fig, path: str | Path, *, svg: bool = False) -> list[Path]:
     written = []
     try:
         png = base.with_name(base.name + ".png")
-        fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.1)
+        fig.savefig(png, format="png", dpi=png_dpi(fig), bbox_inches="tight", pad_inches=PAD_INCHES)
         written.append(png)
         if svg:
             vector = base.with_name(base.name + ".svg")
-            fig.savefig(vector, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None})
+            fig.savefig(vector, format="svg", bbox_inches="tight", pad_inches=PAD_INCHES, metadata={"Date": None})
             written.append(vector)
     finally:
         pyplot().close(fig)

@@ -86,6 +86,17 @@ MIGRATIONS: list[Sequence[str]] = [
             path TEXT NOT NULL,
             started_at TEXT NOT NULL)""",
     ),
+    # 2 -> 3: progress belongs to the student's own file; quizzes resume until finished or restarted.
+    # A check records which file it graded and whether that was the student's own (the file
+    # `course start` wrote or `--adopt` named); checks made before this version count as own,
+    # as they did. An attempt the student restarted (`course quiz --restart`) is never resumed.
+    (
+        "ALTER TABLE started_files ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE exercise_checks ADD COLUMN path TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE exercise_checks ADD COLUMN own INTEGER NOT NULL DEFAULT 1",
+        "CREATE INDEX exercise_checks_own ON exercise_checks (exercise, own, id)",
+        "ALTER TABLE quiz_attempts ADD COLUMN restarted INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 CHECK_STATUSES = ("passed", "failing", "not_attempted", "error")
@@ -127,6 +138,14 @@ class LessonSummary:
     unfinished: int  # quit (abandoned) or interrupted (still in_progress)
     best: QuizScore | None
     last: QuizScore | None
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """Where a recorded check stands: was the file the student's own, and which file is."""
+
+    own: bool  # True: the check sets the exercise's status
+    own_path: Path | None  # the student's own file (None: not chosen yet)
 
 
 @dataclass(frozen=True)
@@ -251,22 +270,44 @@ class ProgressStore:
     # ----------------------------------------------------------------- exercises
 
     @_guarded
-    def record_check(self, exercise: str, status: str, score: float, max_score: float, source_sha256: str = "") -> None:
-        """One `course check` result: status is passed | failing | not_attempted | error."""
+    def record_check(
+        self,
+        exercise: str,
+        status: str,
+        score: float,
+        max_score: float,
+        source_sha256: str = "",
+        *,
+        path: Path | str | None = None,
+    ) -> CheckRecord:
+        """One check: status is passed | failing | not_attempted | error.
+
+        `path` is the file that was graded (None: a function's source, as a notebook sends
+        it). Only a check of the student's own file (`record_start`) sets the exercise's
+        status; any other is kept as an attempt. Returns which it was.
+        """
         if status not in CHECK_STATUSES:
             raise ValueError(f"status must be one of {CHECK_STATUSES}, not {status!r}")
         with self.transaction() as conn:
+            own_path = self.started_path(exercise)
+            shown = _real(path) if path is not None else ""
+            own = path is not None and own_path is not None and shown == _real(own_path)
             conn.execute(
-                "INSERT INTO exercise_checks (exercise, checked_at, status, score, max_score, source_sha256)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (exercise, self._now(), status, score, max_score, source_sha256),
+                "INSERT INTO exercise_checks (exercise, checked_at, status, score, max_score, source_sha256, path, own)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (exercise, self._now(), status, score, max_score, source_sha256, shown, int(own)),
             )
+        return CheckRecord(own, own_path)
 
     @_guarded
     def next_hint_index(self, exercise: str) -> int:
-        """The index of the first hint not yet shown (0 when none has been)."""
-        row = self.conn.execute("SELECT MAX(hint_index) FROM hints WHERE exercise = ?", (exercise,)).fetchone()
-        return 0 if row[0] is None else row[0] + 1
+        """The index of the first hint not yet shown (0 when none has been; hints asked for
+        by number may leave gaps, and the next one fills the first gap)."""
+        shown = {row[0] for row in self.conn.execute("SELECT DISTINCT hint_index FROM hints WHERE exercise = ?", (exercise,))}
+        index = 0
+        while index in shown:
+            index += 1
+        return index
 
     @_guarded
     def record_hint(self, exercise: str, index: int) -> None:
@@ -279,40 +320,61 @@ class ProgressStore:
         return self.conn.execute("SELECT COUNT(DISTINCT hint_index) FROM hints WHERE exercise = ?", (exercise,)).fetchone()[0]
 
     @_guarded
-    def record_start(self, exercise: str, path: Path | str) -> None:
-        """Where `course start` wrote the exercise's file (the latest start wins)."""
+    def record_start(self, exercise: str, path: Path | str, *, adopted: bool = False) -> None:
+        """The student's own file for the exercise: written by `course start`, or adopted
+        (`course start EXERCISE --adopt FILE`). The latest one wins."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO started_files (exercise, path, started_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (exercise) DO UPDATE SET path = excluded.path, started_at = excluded.started_at",
-                (exercise, str(path), self._now()),
+                "INSERT INTO started_files (exercise, path, started_at, adopted) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (exercise) DO UPDATE SET path = excluded.path, started_at = excluded.started_at,"
+                " adopted = excluded.adopted",
+                (exercise, _real(path), self._now(), int(adopted)),
             )
 
     @_guarded
     def started_path(self, exercise: str) -> Path | None:
-        """The file `course start` last wrote for the exercise, or None."""
+        """The student's own file for the exercise (written by `course start` or adopted), or None."""
         row = self.conn.execute("SELECT path FROM started_files WHERE exercise = ?", (exercise,)).fetchone()
         return None if row is None else Path(row[0])
 
     @_guarded
     def exercise_status(self, exercise: str) -> str:
-        """From the latest check: "not started" (never checked), "not attempted", "failing" or "passed"."""
+        """From the latest check of the student's own file: "not started" (no such check yet),
+        "not attempted", "failing" or "passed". Checks of other files never count."""
         row = self.conn.execute(
-            "SELECT status FROM exercise_checks WHERE exercise = ? ORDER BY id DESC LIMIT 1", (exercise,)
+            "SELECT status FROM exercise_checks WHERE exercise = ? AND own = 1 ORDER BY id DESC LIMIT 1", (exercise,)
         ).fetchone()
         if row is None:
             return "not started"
-        return {"passed": "passed", "not_attempted": "not attempted"}.get(row[0], "failing")
+        return _STATUS_WORDS.get(row[0], "failing")
+
+    @_guarded
+    def other_checks(self, exercise: str) -> dict:
+        """Checks of files that are not the student's own: how many, and the latest (or None)."""
+        count, = self.conn.execute(
+            "SELECT COUNT(*) FROM exercise_checks WHERE exercise = ? AND own = 0", (exercise,)).fetchone()
+        row = self.conn.execute(
+            "SELECT status, score, max_score, path, checked_at FROM exercise_checks WHERE exercise = ? AND own = 0"
+            " ORDER BY id DESC LIMIT 1", (exercise,)).fetchone()
+        latest = None
+        if row is not None:
+            latest = {"status": _STATUS_WORDS.get(row[0], "failing"), "score": row[1], "max_score": row[2],
+                      "file": row[3] or None, "checked_at": row[4]}
+        return {"count": count, "latest": latest}
 
     @_guarded
     def exercise_summary(self, exercise: str) -> dict:
+        """Status, checks and best score of the student's own file; other files' checks apart."""
         status = self.exercise_status(exercise)
         best, checks, last_at = self.conn.execute(
-            "SELECT MAX(score * 1.0 / NULLIF(max_score, 0)), COUNT(*), MAX(checked_at) FROM exercise_checks WHERE exercise = ?",
+            "SELECT MAX(score * 1.0 / NULLIF(max_score, 0)), COUNT(*), MAX(checked_at) FROM exercise_checks"
+            " WHERE exercise = ? AND own = 1",
             (exercise,),
         ).fetchone()
+        own = self.started_path(exercise)
         return {"status": status, "checks": checks, "best_fraction": best, "last_checked_at": last_at,
-                "hints_used": self.hints_used(exercise)}
+                "hints_used": self.hints_used(exercise), "file": str(own) if own is not None else None,
+                "other_checks": self.other_checks(exercise)}
 
     # ----------------------------------------------------------------- quizzes
 
@@ -359,6 +421,35 @@ class ProgressStore:
                 "   (SELECT COALESCE(SUM(max_score), 0) FROM quiz_answers WHERE attempt_id = quiz_attempts.id))"
                 " WHERE id = ?",
                 (status, self._now(), attempt_id),
+            )
+
+    @_guarded
+    def unfinished_attempt(self, lesson: str) -> dict | None:
+        """The latest quiz attempt of the lesson that was neither finished nor restarted (to resume), or None."""
+        row = self.conn.execute(
+            "SELECT id, seed, started_at, status FROM quiz_attempts WHERE lesson = ? AND mode = 'quiz'"
+            " AND status != 'finished' AND restarted = 0 ORDER BY id DESC LIMIT 1",
+            (lesson,),
+        ).fetchone()
+        return None if row is None else dict(zip(("id", "seed", "started_at", "status"), row))
+
+    @_guarded
+    def reopen_attempt(self, attempt_id: int) -> None:
+        """A resumed attempt is in progress again (until finished, or stopped once more)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE quiz_attempts SET status = 'in_progress', finished_at = NULL WHERE id = ?",
+                         (attempt_id,))
+
+    @_guarded
+    def close_for_restart(self, attempt_id: int) -> None:
+        """The student starts over: this attempt is never resumed (its answers stay in the history)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE quiz_attempts SET restarted = 1, status = 'abandoned',"
+                " finished_at = COALESCE(finished_at, ?),"
+                " score = (SELECT COALESCE(SUM(score), 0) FROM quiz_answers WHERE attempt_id = quiz_attempts.id)"
+                " WHERE id = ? AND status != 'finished'",
+                (self._now(), attempt_id),
             )
 
     @_guarded
@@ -452,6 +543,17 @@ class ProgressStore:
         with self.transaction() as conn:
             for table in _TABLES:
                 conn.execute(f"DELETE FROM {table}")
+
+
+_STATUS_WORDS = {"passed": "passed", "not_attempted": "not attempted", "failing": "failing", "error": "failing"}
+
+
+def _real(path: Path | str) -> str:
+    """A file's canonical name (absolute, links resolved): the same file always compares equal."""
+    text = str(path)
+    if text.startswith("<"):  # "<function softmax>": not a file
+        return text
+    return os.path.realpath(os.path.expanduser(text))
 
 
 def _score_json(score: QuizScore | None) -> dict | None:

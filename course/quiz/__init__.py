@@ -7,3 +7,23 @@ key), session (the terminal loop), review (Leitner boxes). Import from the modul
 themselves: this package stays empty so that the loader can use `course.quiz.expr`
 without loading the rest.
 """
+
+import sys as _sys
+import types as _types
+
+
+class _CallableModule(_types.ModuleType):
+    """`course.quiz("lesson-3")` takes the quiz, though `course.quiz` is also this package.
+
+    Importing any `course.quiz.*` module makes the attribute `quiz` of the `course`
+    package this module, whatever `course.__getattr__` would give; so the package
+    itself forwards a call to course.api.quiz (imported only then).
+    """
+
+    def __call__(self, *args, **kwargs):
+        from course.api import quiz
+
+        return quiz(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -7,15 +7,21 @@ numeric answers of seeded questions do). Every problem is reported as
 FILE:LINE:COL with the reason, all at once, as a ContentError (exit 2).
 A question left out, or given as `~`, counts as skipped. An answer must be whole:
 an ordering lists every item, a matching maps every left item.
+
+The file records the seed its numbers belong to as `_seed: N` (question ids never
+start with `_`), as `course quiz --key` writes it. Without one, a file that answers a
+numeric question whose numbers depend on the seed is refused (UsageError, exit 2):
+graded against the wrong seed, a right answer would be marked wrong.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 import yaml
 
-from course.errors import ContentError, Diagnostic
+from course.errors import ContentError, Diagnostic, UsageError
 from course.model import Question, Quiz
 from course.quiz.grading import Answer, QuizResult, expected_answer, grade_quiz
 from course.quiz.typed import MAX_TEXT, ParseError, parse_number
@@ -46,15 +52,39 @@ class _Problem(Exception):
         self.where, self.message = node.where, message
 
 
+SEED_KEY = "_seed"
+
+
+@dataclass(frozen=True)
+class AnswersFile:
+    """What an answers file holds: canonical answers by question id, and the seed it records (or None)."""
+
+    answers: dict[str, Answer]
+    seed: int | None
+
+
 def load_answers(path: Path, quiz: Quiz, display_name: str | None = None) -> dict[str, Answer]:
     """Canonical answers by question id, or a ContentError listing every problem."""
+    return read_answers_file(path, quiz, display_name).answers
+
+
+def read_answers_file(path: Path, quiz: Quiz, display_name: str | None = None) -> AnswersFile:
+    """The answers and the recorded seed, or a ContentError listing every problem."""
     name = display_name or str(path)
     root = parse_file(Path(path), name)
     if root.kind != "map":
         raise ContentError([Diagnostic(root.where, "an answers file maps question ids to answers, like `q1: true`")])
     answers: dict[str, Answer] = {}
     problems: list[Diagnostic] = []
+    seed: int | None = None
     for question_id, node in root.value.items():
+        if question_id == SEED_KEY:
+            if node.kind == "scalar" and isinstance(node.value, int) and not isinstance(node.value, bool) \
+                    and node.value >= 0:
+                seed = node.value
+            else:
+                problems.append(Diagnostic(node.where, f"{SEED_KEY}: the seed is a whole number >= 0, like `{SEED_KEY}: 7`"))
+            continue
         question = quiz.question(question_id)
         if question is None:
             where = (root.keys or {}).get(question_id, node.where)
@@ -68,7 +98,13 @@ def load_answers(path: Path, quiz: Quiz, display_name: str | None = None) -> dic
             problems.append(Diagnostic(problem.where, f"{question_id} ({question.kind}): {problem.message}"))
     if problems:
         raise ContentError(problems)
-    return answers
+    return AnswersFile(answers, seed)
+
+
+def seeded_questions(quiz: Quiz, ids) -> list[str]:
+    """The ids among `ids` of numeric questions whose right answer depends on the seed."""
+    wanted = set(ids)
+    return [q.id for q in quiz.questions if q.id in wanted and q.kind == "numeric" and q.parameters]
 
 
 def _text(node: YNode, what: str = "a text") -> str:
@@ -180,9 +216,30 @@ _READERS = {
 }
 
 
-def grade_file(path: Path, quiz: Quiz, *, seed: int = 0, display_name: str | None = None) -> QuizResult:
-    """Grade an answers file as `course quiz --answers` does (ContentError if it is malformed)."""
-    return grade_quiz(quiz, load_answers(path, quiz, display_name), seed)
+def grade_file(path: Path, quiz: Quiz, *, seed: int | None = None, display_name: str | None = None) -> QuizResult:
+    """Grade an answers file as `course quiz --answers` does.
+
+    The seed is the one the file records (`_seed: N`), else `seed`. ContentError for a
+    malformed file; UsageError when the two disagree, or when neither is there and the
+    file answers a numeric question whose numbers depend on the seed.
+    """
+    name = display_name or str(path)
+    filed = read_answers_file(path, quiz, display_name)
+    if filed.seed is not None and seed is not None and filed.seed != seed:
+        raise UsageError(f"{name} records {SEED_KEY}: {filed.seed}, but --seed {seed} was given: "
+                         f"drop --seed, or correct the file")
+    chosen = filed.seed if filed.seed is not None else seed
+    if chosen is None:
+        seeded = seeded_questions(quiz, filed.answers)
+        if seeded:
+            shown = ", ".join(seeded[:4]) + (f" and {len(seeded) - 4} more" if len(seeded) > 4 else "")
+            raise UsageError(
+                f"{name} answers numeric questions whose numbers depend on the seed ({shown}), but records no "
+                f"seed: add `{SEED_KEY}: N` to the file (N: the seed `course quiz` showed with these questions), "
+                f"or pass --seed N"
+            )
+        chosen = 0
+    return grade_quiz(quiz, filed.answers, chosen)
 
 
 def answer_key(quiz: Quiz, seed: int) -> dict[str, Answer]:
@@ -190,8 +247,10 @@ def answer_key(quiz: Quiz, seed: int) -> dict[str, Answer]:
     return {q.id: expected_answer(instantiate(q, seed)) for q in quiz.questions}
 
 
-def dump_answers(answers: Mapping[str, Answer], header: str = "") -> str:
-    """YAML text that `load_answers` reads back to the same answers, in the given order."""
+def dump_answers(answers: Mapping[str, Answer], header: str = "", seed: int | None = None) -> str:
+    """YAML text that `read_answers_file` reads back to the same answers (and seed), in the given order."""
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    if seed is not None:
+        lines.append(f"{SEED_KEY}: {int(seed)}")
     body = yaml.safe_dump(dict(answers), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     return "\n".join(lines + [body]) if lines else body

@@ -103,14 +103,43 @@ class QuizResult:
     pass_fraction: float
     results: tuple[AnswerResult, ...] = field(default_factory=tuple)
     max_score: float = 0.0  # of the whole quiz, also when not every question was asked
+    questions: int = 0  # questions in the quiz (0: as many as results)
 
     @property
     def score(self) -> float:
         return round(sum(r.score for r in self.results), 6)
 
     @property
+    def total(self) -> int:
+        """How many questions the quiz has."""
+        return self.questions or len(self.results)
+
+    @property
+    def answered(self) -> int:
+        """Questions answered (not skipped)."""
+        return sum(1 for r in self.results if not r.skipped)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for r in self.results if r.skipped)
+
+    @property
+    def complete(self) -> bool:
+        """Every question was answered or skipped: the score can be held against the pass mark."""
+        return len(self.results) >= self.total
+
+    @property
+    def asked_max(self) -> float:
+        """The points the questions answered or skipped were worth."""
+        return round(sum(r.max_score for r in self.results), 6)
+
+    @property
     def passed(self) -> bool:
         return self.score + 1e-9 >= self.pass_fraction * self.max_score
+
+    def __repr__(self) -> str:
+        return (f"<quiz {self.lesson}, seed {self.seed}: {self.answered} of {self.total} answered, "
+                f"score {fmt_points(self.score)}/{fmt_points(self.max_score)}>")
 
     def by_section(self) -> list[SectionScore]:
         """Score per lesson section, in the order sections first appear."""
@@ -244,6 +273,7 @@ def grade_quiz(quiz: Quiz, answers: Mapping[str, Answer], seed: int) -> QuizResu
         pass_fraction=quiz.pass_fraction,
         results=results,
         max_score=sum(q.points for q in quiz.questions),
+        questions=len(quiz.questions),
     )
 
 
@@ -257,8 +287,8 @@ def describe(kind: str, answer: Answer, unit: str = "") -> str:
         return "; ".join(f"“{a}”" for a in answer)
     if kind == "ordering":
         return " → ".join(answer)
-    if kind == "matching":
-        return "; ".join(f"{left} → {right}" for left, right in answer.items())
+    if kind == "matching":  # quoted and ↔, not →: matching items may hold arrows themselves
+        return "; ".join(f"“{left}” ↔ “{right}”" for left, right in answer.items())
     return f"“{answer}”"
 
 
@@ -356,7 +386,7 @@ def _grade_ordering(instance, given, expected):
 def _grade_matching(instance, given, expected):
     right = sum(1 for left, target in expected.items() if given.get(left) == target)
     fraction = right / len(expected)
-    wrong = [f"{left} → {given[left]}" for left in expected if left in given and given[left] != expected[left]]
+    wrong = [f"“{left}” ↔ “{given[left]}”" for left in expected if left in given and given[left] != expected[left]]
     detail = f"{right} of {len(expected)} pairs right" + (f"; wrong: {'; '.join(wrong)}" if wrong else "")
     return fraction, _verdict(fraction, detail, "matching", expected), []
 

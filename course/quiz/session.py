@@ -1,56 +1,78 @@
 """The interactive quiz (and review) in a terminal: one question at a time.
 
-Each answer is graded, saved to the progress store in its own transaction and
-only then explained, so a killed process loses at most the question on screen.
-`q`, Ctrl-C and end of input all end the session the same way: what was answered
-is kept, the attempt is marked abandoned and the summary is shown.
-This module only talks to the student; reading what was typed is course.quiz.typed's
-job, scoring is course.quiz.grading's.
+The attempt itself (its seed, the questions left, saving each answer before it is
+explained, resuming an unfinished attempt) is a course.quiz.run.QuizRun; this module
+only talks to the student. `q`, Ctrl-C and end of input all end the session the same
+way: what was answered is kept, the attempt stays resumable and the summary is shown.
+Reading what was typed is course.quiz.typed's job, scoring is course.quiz.grading's.
+
+Every line goes through rich (course.terminal): choices, feedback and explanations
+are wrapped at words to the terminal's width with a hanging indent, and colour codes
+never count towards the width.
 """
 from __future__ import annotations
 
 import re
-import shutil
-import textwrap
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
-import click
-
+from course import terminal
 from course.model import Lesson
 from course.progress.store import ProgressStore
 from course.quiz import grading, review, typed
 from course.quiz.grading import AnswerResult, QuizResult, fmt_points
-from course.quiz.variants import QuestionInstance, instantiate, instantiate_quiz
+from course.quiz.run import QuizRun, record
+from course.quiz.variants import QuestionInstance, instantiate
 
-COMMANDS_HINT = "? hint · s skip · q quit"
+COMMANDS_HINT = "? hint · s skip · q quit (your answers are kept)"
+MAX_WIDTH = 100  # longer lines are hard to read
 _PREFORMATTED = re.compile(r"\s|[-*] |\d+\. ")  # code and list lines keep their line breaks
+
+
+def _default_width() -> int:
+    return min(terminal.columns(), MAX_WIDTH)
 
 
 @dataclass
 class Terminal:
-    """Where the session reads and writes; styling only when asked (stdout is a tty)."""
+    """Where the session reads and writes; styled only when asked (stdout is a terminal)."""
 
     color: bool = False
     read: Callable[[str], str] = input
-    width: int = field(default_factory=lambda: min(shutil.get_terminal_size((80, 24)).columns, 80))
+    width: int = field(default_factory=_default_width)
+    file: Any = None
 
-    def say(self, text: str = "", **style) -> None:
-        click.echo(click.style(text, **style) if self.color and style else text)
+    def __post_init__(self) -> None:
+        self._printer = terminal.Printer(self.file, width=self.width, colour=self.color)
+
+    def say(self, text: Any = "", **style) -> None:
+        """One paragraph (or any rich renderable), wrapped at words to the width."""
+        self._printer.print(terminal.text(text) if isinstance(text, str) and text else text, style=_rich_style(style))
+
+    def item(self, label: str, text: str, **style) -> None:
+        """`label` then `text`, continuation lines under the text's first word: `  a) a long choice`."""
+        self._printer.print(terminal.labelled(label, text), style=_rich_style(style))
 
     def wrap(self, text: str, indent: str = "", **style) -> None:
-        """Paragraphs re-flowed to the width; indented lines (code, lists) kept as written."""
+        """Paragraphs re-flowed to the width; indented lines (code, lists) kept as written (and folded)."""
         for paragraph in text.strip("\n").split("\n\n"):
             lines = paragraph.splitlines()
             if any(_PREFORMATTED.match(line) for line in lines):
                 for line in lines:
-                    self.say(indent + line, **style)
+                    self.say(terminal.text(indent + line, indent=0, hanging=len(indent) + 2), **style)
             else:
-                filled = textwrap.fill(" ".join(lines), self.width - 1, initial_indent=indent, subsequent_indent=indent)
-                self.say(filled, **style)
+                self.say(terminal.text(" ".join(lines), indent=len(indent)), **style)
 
     def ask(self, prompt: str = "> ") -> str:
         return self.read(prompt)
+
+
+def _rich_style(style: dict) -> str:
+    """click-style keywords (bold=True, fg="green", dim=True) as a rich style string."""
+    words = [name for name in ("bold", "dim", "italic", "underline") if style.get(name)]
+    if style.get("fg"):
+        words.append(style["fg"])
+    return " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -65,13 +87,18 @@ class Turn:
 @dataclass(frozen=True)
 class SessionOutcome:
     result: QuizResult
-    status: str  # "finished" | "abandoned"
+    status: str  # "finished" | "stopped"
     interrupted: bool  # ended by Ctrl-C
-    attempt_id: int
+    attempt_id: int | None  # None: nothing was answered, so no attempt was stored
 
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def points(value: float) -> str:
+    """'1 point', '2.5 points', '0 points'."""
+    return f"{fmt_points(value)} point{'' if fmt_points(value) == '1' else 's'}"
 
 
 def section_title(lesson: Lesson, section_id: str) -> str:
@@ -89,16 +116,16 @@ def show_question(term: Terminal, instance: QuestionInstance, header: str) -> No
     kind = instance.kind
     if kind in ("single", "multiple"):
         for letter, choice in zip(typed.LETTERS, instance.choices):
-            term.say(f"  {letter}) {choice.text}")
+            term.item(f"  {letter}) ", choice.text)
     elif kind == "ordering":
         for number, item in enumerate(instance.items, 1):
-            term.say(f"  {number}. {item}")
+            term.item(f"  {number}. ", item)
     elif kind == "matching":
         for letter, left in zip(typed.LETTERS, instance.lefts):
-            term.say(f"  {letter}) {left}")
+            term.item(f"  {letter}) ", left)
         term.say("  with")
         for number, right in enumerate(instance.rights, 1):
-            term.say(f"  {number}. {right}")
+            term.item(f"  {number}. ", right)
     term.wrap(f"{typed.input_hint(instance)} · {COMMANDS_HINT}", dim=True)
 
 
@@ -111,7 +138,7 @@ def ask_turn(term: Terminal, instance: QuestionInstance) -> Turn:
         if command == "?":
             hinted = True
             term.wrap(f"Hint: {instance.question.hint or 'no hint for this question.'}", "  ", fg="cyan")
-            term.say(f"  ({typed.input_hint(instance)})", dim=True)
+            term.say(terminal.text(f"({typed.input_hint(instance)})", indent=2), dim=True)
             continue
         if command == "s":
             return Turn(None, hinted)
@@ -119,7 +146,7 @@ def ask_turn(term: Terminal, instance: QuestionInstance) -> Turn:
             return Turn(quit=True)
         parsed = typed.parse_typed(instance, line)
         if isinstance(parsed, typed.ParseError):
-            term.say(f"  {parsed.reason}; try again.", fg="yellow")
+            term.say(terminal.text(f"{parsed.reason}; try again.", indent=2), fg="yellow")
             continue
         return Turn(parsed, hinted)
 
@@ -134,79 +161,96 @@ def _label(instance: QuestionInstance, choice_text: str) -> str:
 def show_feedback(term: Terminal, instance: QuestionInstance, result: AnswerResult, lesson: Lesson) -> None:
     points = f"({fmt_points(result.score)}/{fmt_points(result.max_score)})"
     if result.correct:
-        term.say(f"✓ {result.feedback} {points}", fg="green", bold=True)
+        term.item("✓ ", f"{result.feedback} {points}", fg="green", bold=True)
     elif result.score > 0:
-        term.wrap(f"◐ {result.feedback} {points}", fg="yellow", bold=True)
+        term.item("◐ ", f"{result.feedback} {points}", fg="yellow", bold=True)
     else:
-        term.wrap(f"✗ {result.feedback} {points}", fg="red", bold=True)
+        term.item("✗ ", f"{result.feedback} {points}", fg="red", bold=True)
     for choice, explanation in result.notes:
-        term.wrap(f"{_label(instance, choice)}{choice}: {explanation}", "  ")
+        term.item("  ", f"{_label(instance, choice)}{choice}: {explanation}")
     if result.explanation:
-        term.wrap(f"Why: {result.explanation}", "  ")
-    term.say(f"  Re-read: {section_title(lesson, result.section)} (course read {lesson.id})", dim=True)
-
-
-def record(store: ProgressStore, attempt_id: int, lesson_id: str, result: AnswerResult, hinted: bool) -> int | None:
-    """Save the answer and move its review box, in one transaction; returns the new box."""
-    with store.transaction():
-        store.record_answer(
-            attempt_id, result.question_id, result.given, result.score, result.max_score, result.correct, hinted
-        )
-        return review.record_outcome(store, lesson_id, result.question_id, result.correct, store.clock())
+        term.item("  Why: ", result.explanation)
+    term.item("  ", f"Re-read: {section_title(lesson, result.section)} (course read {lesson.id})", dim=True)
 
 
 # --------------------------------------------------------------------------- a quiz
 
 
-def run_quiz(*, lesson: Lesson, seed: int, store: ProgressStore, term: Terminal) -> SessionOutcome:
-    """Ask every question of the lesson's quiz, saving each answer as it is given."""
+def run_quiz(*, lesson: Lesson, store: ProgressStore, term: Terminal, seed: int | None = None,
+             restart: bool = False, new_seed: Callable[[], int] | None = None) -> SessionOutcome:
+    """Ask the questions of the lesson's quiz not answered yet, saving each answer as it is given.
+
+    An unfinished attempt is resumed (same seed, same order, from the first question
+    not answered); `restart` starts over. UsageError for a seed that contradicts the
+    unfinished attempt's (course.quiz.run.QuizRun.open).
+    """
+    run = QuizRun.open(lesson, store, seed=seed, restart=restart, new_seed=new_seed)
     quiz = lesson.quiz
-    assert quiz is not None, "the command checks that the lesson has a quiz"
-    instances = instantiate_quiz(quiz, seed)
-    max_score = sum(q.points for q in quiz.questions)
-    attempt_id = store.start_attempt(lesson.id, seed, max_score=max_score)
-    term.say(f"{quiz.title} · {len(instances)} questions · seed {seed}", bold=True)
-    results: list[AnswerResult] = []
+    term.say(f"{quiz.title} · {run.total} questions · seed {run.seed}", bold=True)
+    if run.resumed:
+        done = run.total - len(run.pending())
+        first = run.next()
+        where = f"going on at question {first[0]}" if first else "nothing left to answer"
+        term.say(f"Resuming your unfinished attempt: {done} of {run.total} answered, {where} "
+                 f"(`course quiz {lesson.id} --restart` starts over).", dim=True)
     status, interrupted = "finished", False
     try:
-        for number, instance in enumerate(instances, 1):
-            header = f"Question {number}/{len(instances)} · {section_title(lesson, instance.question.section)}"
+        for number, instance in run.pending():
+            header = f"Question {number}/{run.total} · {section_title(lesson, instance.question.section)}"
             show_question(term, instance, header)
             turn = ask_turn(term, instance)
             if turn.quit:
-                status = "abandoned"
+                status = "stopped"
                 break
-            result = grading.grade(instance, turn.answer)
-            record(store, attempt_id, lesson.id, result, turn.hinted)
-            results.append(result)
+            result = run.answer(instance, turn.answer, hinted=turn.hinted)
             show_feedback(term, instance, result, lesson)
     except KeyboardInterrupt:
-        status, interrupted = "abandoned", True
+        status, interrupted = "stopped", True
         term.say()
     except EOFError:
-        status = "abandoned"
+        status = "stopped"
         term.say()
-    store.finish_attempt(attempt_id, status=status)
-    result = QuizResult(lesson.id, seed, quiz.pass_fraction, tuple(results), max_score)
-    show_summary(term, result, lesson, asked=len(instances), status=status)
-    return SessionOutcome(result, status, interrupted, attempt_id)
+    if not run.finished:
+        status = "stopped"
+        run.stop()
+    result = run.result()
+    show_summary(term, result, lesson, status=status, saved=run.attempt_id is not None)
+    return SessionOutcome(result, status, interrupted, run.attempt_id)
 
 
 def summary_lines(result: QuizResult, lesson: Lesson) -> list[tuple[str, dict]]:
-    """The end-of-quiz report as (line, click style) pairs: score, per section, what to re-read."""
-    percent = 100 * result.score / result.max_score if result.max_score else 0.0
-    verdict = "passed" if result.passed else "not passed yet"
-    lines: list[tuple[str, dict]] = [
-        (f"Score: {fmt_points(result.score)}/{fmt_points(result.max_score)} ({percent:.0f}%) · "
-         f"pass mark {100 * result.pass_fraction:.0f}% · {verdict}", {"bold": True, "fg": "green" if result.passed else "yellow"}),
-    ]
+    """The report of a quiz as (line, click style) pairs: the score, per section, what to re-read.
+
+    Counts say what they count: "N of M answered, X points of P", P being what the
+    questions answered or skipped were worth. A quiz left unfinished gets no percentage
+    and no verdict: the pass mark is for the whole quiz.
+    """
+    skipped = f" ({result.skipped} skipped)" if result.skipped else ""
+    counted = f"{result.answered} of {result.total} answered{skipped}"
+    if result.complete:
+        percent = 100 * result.score / result.max_score if result.max_score else 0.0
+        verdict = "passed" if result.passed else "not passed yet"
+        head = (f"Score: {counted}, {points(result.score)} of {fmt_points(result.max_score)} "
+                f"({percent:.0f}%) · pass mark {100 * result.pass_fraction:.0f}% · {verdict}")
+        style = {"bold": True, "fg": "green" if result.passed else "yellow"}
+    else:
+        head = (f"Score so far: {counted}, {points(result.score)} of {fmt_points(result.asked_max)} "
+                f"(the quiz has {fmt_points(result.max_score)}; the pass mark counts once it is finished)")
+        style = {"bold": True}
+    lines: list[tuple[str, dict]] = [(head, style)]
     sections = result.by_section()
     if sections:
+        sizes: dict[str, int] = {}
+        for question in lesson.quiz.questions if lesson.quiz else ():
+            sizes[question.section] = sizes.get(question.section, 0) + 1
         lines.append(("By section:", {"bold": True}))
-        titles = [_clip(section_title(lesson, s.section), 64) for s in sections]
+        titles = [_clip(section_title(lesson, s.section), 48) for s in sections]
         width = max(len(t) for t in titles)
         for title, s in zip(titles, sections):
-            lines.append((f"  {title:<{width}}  {fmt_points(s.score)}/{fmt_points(s.max_score)}", {}))
+            answered = sum(1 for r in result.results if r.section == s.section and not r.skipped)
+            total = sizes.get(s.section, answered)
+            lines.append((f"  {title:<{width}}  {answered} of {total} answered, "
+                          f"{points(s.score)} of {fmt_points(s.max_score)}", {}))
     reread = result.sections_to_reread()
     if reread:
         lines.append((f"Re-read (course read {lesson.id}):", {"bold": True}))
@@ -214,17 +258,29 @@ def summary_lines(result: QuizResult, lesson: Lesson) -> list[tuple[str, dict]]:
     return lines
 
 
-def show_summary(term: Terminal, result: QuizResult, lesson: Lesson, *, asked: int, status: str) -> None:
+def show_summary(term: Terminal, result: QuizResult, lesson: Lesson, *, status: str, saved: bool = True) -> None:
     term.say()
-    answered = len(result.results)
-    skipped = sum(1 for r in result.results if r.skipped)
-    if status == "abandoned":
-        term.say(f"Stopped: {answered} of {asked} questions answered and saved.", bold=True)
+    skipped = f", {result.skipped} skipped" if result.skipped else ""
+    if not saved:
+        term.say("Stopped before the first answer: nothing was saved (that is not an attempt).", bold=True)
+        term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
+        return
+    if status == "stopped":
+        left = result.total - len(result.results)
+        term.say(f"Stopped: {result.answered} of {result.total} answered{skipped}, all saved; {left} to go.",
+                 bold=True)
     else:
-        term.say(f"Done: {answered} questions{f', {skipped} skipped' if skipped else ''}.", bold=True)
+        term.say(f"Done: {result.answered} of {result.total} answered{skipped}.", bold=True)
     for line, style in summary_lines(result, lesson):
-        term.say(line, **style)
-    term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
+        if line.startswith("  "):
+            term.item("  ", line[2:], **style)
+        else:
+            term.item("", line, **style)
+    if status == "stopped":
+        term.say(f"Go on where you stopped: course quiz {lesson.id} (same seed {result.seed}); "
+                 f"start over: course quiz {lesson.id} --restart", dim=True)
+    else:
+        term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
 
 
 # --------------------------------------------------------------------------- review
@@ -261,7 +317,8 @@ def run_review(
             right += result.correct
             show_feedback(term, instance, result, lesson)
             days = review.INTERVALS_DAYS[box] if box else 0
-            term.say(f"  → box {box}: " + (f"back in {days} day{'s' if days != 1 else ''}" if days else "due again now"), dim=True)
+            term.say(terminal.text(f"→ box {box}: " + (f"back in {days} day{'s' if days != 1 else ''}"
+                                                       if days else "due again now"), indent=2), dim=True)
     except KeyboardInterrupt:
         interrupted = True
         term.say()

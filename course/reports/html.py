@@ -12,7 +12,6 @@ no more) and never a picture: "hidden case: no plot".
 from __future__ import annotations
 
 import base64
-import html
 import re
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -38,26 +37,53 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em; }
 h3 { font-size: 1.05em; margin-top: 1.4em; }
-table { border-collapse: collapse; width: 100%; margin: 0.6em 0; }
-th, td { border: 1px solid #d0d7de; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; margin: 0.6em 0; table-layout: fixed; }
+th, td { border: 1px solid #d0d7de; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+th.mark { width: 2em; } th.case { width: 28%; } th.points { width: 4.5em; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
 td.mark { text-align: center; font-weight: bold; width: 2em; }
 tr.passed td.mark { color: #1a7f37; }
 tr.failed td.mark { color: #cf222e; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
-      margin: 0.3em 0; font-size: 0.9em; }
+      overflow-wrap: anywhere; margin: 0.3em 0; font-size: 0.9em; }
 td pre { background: none; padding: 0; margin: 0; }
 .status { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.8em; font-size: 0.85em; color: #ffffff; }
 .status.passed { background: #1a7f37; }
 .status.failed, .status.error { background: #cf222e; }
 .status.not_attempted { background: #9a6700; }
 .status.could_not_grade { background: #8250df; }
-.advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.4em 0.8em; margin: 0.6em 0; }
+.advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.1em 0.8em; margin: 0.6em 0; }
+.advice code, .hint code, p code { background: #eff1f3; padding: 0.05em 0.3em; border-radius: 0.3em; }
 .note { color: #57606a; font-style: italic; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
+figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; box-sizing: border-box; }
 figcaption { color: #57606a; font-size: 0.9em; }
+@media (max-width: 40em) {  /* a phone: every pixel for the text */
+  body { margin: 0.8em auto; padding: 0 0.5em; }
+  th, td { padding: 0.2em 0.3em; font-size: 0.92em; }
+  th.mark { width: 1.3em; } th.case { width: 30%; } th.points { width: 4em; }
+  pre { padding: 0.3em; font-size: 0.85em; }
+}
 """
+
+
+# The notebook view's styles: scoped to its own block, so the notebook around it keeps its look.
+FRAGMENT_CSS = (
+    ".course-check table { border-collapse: collapse; margin: 0.4em 0; }"
+    ".course-check th, .course-check td { border: 1px solid #d0d7de; padding: 0.2em 0.5em; text-align: left;"
+    " vertical-align: top; }"
+    ".course-check td pre { margin: 0; white-space: pre-wrap; background: none; }"
+    ".course-check .status { padding: 0.05em 0.5em; border-radius: 0.8em; color: #ffffff; font-size: 0.85em; }"
+    ".course-check .status.passed { background: #1a7f37; }"
+    ".course-check .status.failed, .course-check .status.error { background: #cf222e; }"
+    ".course-check .status.not_attempted { background: #9a6700; }"
+    ".course-check .status.could_not_grade { background: #8250df; }"
+    ".course-check .advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.2em 0.8em; }"
+    ".course-check .note { color: #57606a; font-style: italic; }"
+    ".course-check tr.passed td.mark { color: #1a7f37; } .course-check tr.failed td.mark { color: #cf222e; }"
+)
 
 
 def render(result_or_results: Results, **options) -> str:
@@ -136,6 +162,7 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
         message = result.cases[0].message if result.cases else "not attempted"
         out.append(f"<p>{_e(message)}</p>")
         out.append(f"<p>Write your implementation, then run <code>course check {_e(result.exercise)}</code> again.</p>")
+        out += [f'<p class="note">Note: {_e(note)}</p>' for note in result.notes]
         out.append("</section>")
         return out
     if result.load_error:
@@ -144,8 +171,13 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
     else:
         out += _case_table(result)
     if result.advice:
-        out.append(f"<h3>Known mistake{'s' if len(result.advice) > 1 else ''}</h3>")
-        out += [f'<p class="advice">{_e(advice)}</p>' for advice in result.advice]
+        if len(result.advice) > 1:
+            out.append("<h3>Known mistakes, most likely first</h3>")
+            out.append("<ol>" + "".join(f'<li class="advice">{markdown_html(a)}</li>' for a in result.advice)
+                       + "</ol>")
+        else:
+            out.append("<h3>Known mistake</h3>")
+            out += [f'<div class="advice">{markdown_html(advice)}</div>' for advice in result.advice]
     if result.traceback:
         head, _, rest = result.traceback.partition("\n")
         out.append(f"<h3>First error, {_e(head)}</h3>")
@@ -156,10 +188,9 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
     for note in result.notes:
         out.append(f'<p class="note">Note: {_e(note)}</p>')
     if result.hints and status is not Status.PASSED:
-        numbers = ", ".join(str(n) for n in result.hints)
-        out.append(f"<p>Stuck? <code>course hint {_e(result.exercise)}</code> shows the hints one at a time "
-                   f"(hint{'s' if len(result.hints) > 1 else ''} {numbers} "
-                   f"{'are' if len(result.hints) > 1 else 'is'} about the failed cases).</p>")
+        from course.reports.text import hint_pointer
+
+        out.append(f'<div class="hint">{markdown_html(hint_pointer(result.exercise, result.hints))}</div>')
     if with_pictures:
         out += _pictures(result, pictures or [])
     out.append("</section>")
@@ -179,7 +210,8 @@ def _case_table(result: CheckResult) -> list[str]:
         )
     return [
         "<table>",
-        "<thead><tr><th></th><th>case</th><th>points</th><th>message</th></tr></thead>",
+        '<thead><tr><th class="mark"></th><th class="case">case</th><th class="points">points</th>'
+        "<th>message</th></tr></thead>",
         "<tbody>", *rows, "</tbody>",
         "</table>",
     ]
@@ -242,6 +274,25 @@ def _figure(path: Path, exercise: str, case: str | None, kinds: Mapping[str, str
         f"<figcaption>{_e(caption)} <span class=\"note\">({_e(path.name)})</span></figcaption>",
         "</figure>",
     ]
+
+
+def markdown_html(text: str) -> str:
+    """Course Markdown (advice, hints, prompts) as XHTML: `code`, **bold**, lists, paragraphs.
+
+    Raw HTML in the text is shown as text, never as markup, and the output is
+    well-formed XML like the rest of the page. Only course content goes through
+    here: what a submission produced (messages, output) is shown verbatim in <pre>.
+    """
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True})
+    return parser.render(_NOT_XML.sub("\ufffd", untrusted.xml(text))).strip()
+
+
+def render_fragment(result: CheckResult) -> str:
+    """One result as an HTML fragment for a notebook: the report's section with its own styles."""
+    body = "\n".join(_exercise(result, None, False))
+    return f'<div class="course-check"><style>{FRAGMENT_CSS}</style>\n{body}\n</div>'
 
 
 def _e(text: object) -> str:

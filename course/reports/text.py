@@ -17,7 +17,7 @@ from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
 
-WIDTH = 88
+MAX_WIDTH = 100  # at most; the terminal's width (course.terminal.columns: COLUMNS, else 80 when piped)
 
 
 def _printable(text: str, replacement: str = "\ufffd") -> str:
@@ -39,23 +39,32 @@ def can_encode_marks(stream=None) -> bool:
         return False
 
 
-def render(result_or_results: Results, *, color: bool = False, unicode: bool | None = None) -> str:
+def render(result_or_results: Results, *, color: bool = False, unicode: bool | None = None,
+           width: int | None = None) -> str:
+    """The report, wrapped at words to `width` (default: the terminal's, at most MAX_WIDTH).
+
+    textwrap, not rich: the check path stays free of rich's import time, and wrapping
+    is measured on the plain text (colour codes are added around it, never counted).
+    """
+    from course import terminal
+
     results = as_list(result_or_results)
     if unicode is None:
         unicode = can_encode_marks()
+    width = width or min(terminal.columns(), MAX_WIDTH)
     out: list[str] = []
     for result in results:
-        out += _one(result, color, unicode)
+        out += _one(result, color, unicode, width)
         out.append("")
     limited = next((r.isolation for r in results if r.isolation and not r.isolation.namespaces), None)
     if limited is not None:
-        out += _wrap(f"Note: isolation {limited.detail}", "")
+        out += _wrap(f"Note: isolation {limited.detail}", "", width=width)
     while out and not out[-1]:
         out.pop()
     return "\n".join(out) + "\n"
 
 
-def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
+def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[str]:
     def style(text: str, **kw) -> str:
         return click.style(text, **kw) if color else text
 
@@ -73,18 +82,19 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
     ]
     if result.status is Status.COULD_NOT_GRADE:
         message = printable(result.cases[0].message) if result.cases else "could not be graded"
-        lines += _wrap(message, "  ")
+        lines += _wrap(message, "  ", width=width)
         lines += _wrap("This is the grader's failure, not your submission's: no points were given or "
-                       "kept. Run the same command again to retry.", "  ")
+                       "kept. Run the same command again to retry.", "  ", width=width)
         return lines
     if result.status is Status.NOT_ATTEMPTED:
         message = printable(result.cases[0].message) if result.cases else "not attempted"
-        lines += _wrap(message, "  ")
+        lines += _wrap(message, "  ", width=width)
         lines += _wrap(
             f"Write your implementation, then run `course check {result.exercise}` again. "
             f"Stuck? `course hint {result.exercise}`.",
-            "  ",
-        )
+            "  ", width=width)
+        for note in result.notes:
+            lines += _wrap(f"Note: {note}", "  ", width=width)
         return lines
     if result.load_error:
         lines.append(style(f"  The file could not be loaded, so no case ran ({len(result.cases)} cases):", fg="red"))
@@ -100,14 +110,17 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
                 lines.append(styled)
                 continue
             head, _, detail = printable(case.message).partition("\n")
-            lines += _wrap(head, styled + ": ", indent_rest="      ", visible_first=plain + ": ")
+            lines += _wrap(head, styled + ": ", indent_rest="      ", visible_first=plain + ": ", width=width)
             if detail:
                 lines += _block(detail, "      ")
     if result.advice:
         lines.append("")
-        lines.append(style("  Known mistake" + ("s:" if len(result.advice) > 1 else ":"), bold=True, fg="yellow"))
-        for advice in result.advice:
-            lines += _wrap(advice, "  - " if len(result.advice) > 1 else "    ", indent_rest="    ")
+        several = len(result.advice) > 1
+        lines.append(style("  Known mistakes, most likely first:" if several else "  Known mistake:", bold=True,
+                           fg="yellow"))
+        for number, advice in enumerate(result.advice, 1):
+            lines += _wrap(advice, f"  {number}. " if several else "    ", indent_rest="     " if several else "    ",
+                           width=width)
     if result.traceback:
         lines.append("")
         traceback = printable(result.traceback).splitlines()
@@ -118,23 +131,28 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
         lines.append(style("  Your code printed:", bold=True))
         lines += _block(printable(result.output).rstrip("\n"), "    ")
     for note in result.notes:
-        lines += _wrap(f"Note: {note}", "  ")
+        lines += _wrap(f"Note: {note}", "  ", width=width)
     if result.hints and result.status is not Status.PASSED:
-        numbers = ", ".join(str(n) for n in result.hints)
         lines.append("")
-        lines += _wrap(
-            f"Stuck? `course hint {result.exercise}` shows the hints one at a time "
-            f"(hint{'s' if len(result.hints) > 1 else ''} {numbers} {'are' if len(result.hints) > 1 else 'is'} about the failed cases).",
-            "  ",
-        )
+        lines += _wrap(hint_pointer(result.exercise, result.hints), "  ", width=width)
     return lines
 
 
-def _wrap(text: str, first: str, indent_rest: str | None = None, visible_first: str | None = None) -> list[str]:
-    """Wrap to WIDTH; `visible_first` is `first` without colour codes (for the width)."""
+def hint_pointer(exercise: str, hints) -> str:
+    """"Stuck? Hints 2 and 3 are about the failed cases: `course hint softmax 2` shows hint 2 ..."."""
+    numbers = [str(n) for n in hints]
+    listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+    about = f"Hint{'s' if len(numbers) > 1 else ''} {listed} {'are' if len(numbers) > 1 else 'is'} about the failed cases"
+    return (f"Stuck? {about}: `course hint {exercise} {numbers[0]}` shows hint {numbers[0]} "
+            f"(`course hint {exercise}` shows the next one you have not seen).")
+
+
+def _wrap(text: str, first: str, indent_rest: str | None = None, visible_first: str | None = None, *,
+          width: int) -> list[str]:
+    """Wrap to `width`; `visible_first` is `first` without colour codes (for the width)."""
     rest = indent_rest if indent_rest is not None else " " * len(visible_first or first)
     plain = visible_first or first
-    wrapped = textwrap.wrap(text, width=WIDTH, initial_indent=plain, subsequent_indent=rest, break_on_hyphens=False)
+    wrapped = textwrap.wrap(text, width=width, initial_indent=plain, subsequent_indent=rest, break_on_hyphens=False)
     if not wrapped:
         return [first.rstrip()]
     wrapped[0] = first + wrapped[0][len(plain):]
