@@ -47,7 +47,7 @@ def report(name: str, baseline: list[float], measured: list[float], target: floa
     base, mine = statistics.median(baseline), statistics.median(measured)
     ratio = mine / base
     print(f"{name}: {mine * 1000:.3g} ms vs {base * 1000:.3g} ms (median of {len(measured)}), "
-          f"ratio {ratio:.3f} (target <= {target}: {'met' if ratio <= target else 'NOT met'})")
+          f"ratio {ratio:.2g} (target <= {target}: {'met' if ratio <= target else 'NOT met'})")
 
 
 def main() -> None:
