@@ -187,7 +187,7 @@ def test_an_endless_loop_is_stopped_by_the_time_limit(tmp_path, home):
     (tmp_path / "causal_mask.py").write_text("def causal_mask(seq_len):\n    while True:\n        pass\n")
     started = time.monotonic()
     result = course.check("causal_mask", tmp_path / "causal_mask.py")
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 30  # a hang guard: the 10 s wall limit plus slack, not a speed target
     assert result.status is Status.ERROR
     assert any("limit" in note for note in result.notes)
     assert all(not c.passed for c in result.cases)

@@ -258,11 +258,10 @@ def test_check_refuses_a_huge_file_without_reading_it(tmp_path, home):
     big = tmp_path / "double.py"
     with open(big, "wb") as f:
         f.truncate(200 << 20)  # sparse: 200 MB that cost nothing to make
-    started = time.monotonic()
     done = run_course("--course", str(root), "check", "double", "double.py", cwd=tmp_path)
     assert done.returncode == 2
     assert "more than the 1,048,576 bytes a submission may have" in done.stderr
-    assert time.monotonic() - started < 10
+    # (how fast it is refused, against checking a normal file: bench/check_refusal.py)
 
 
 def test_check_does_not_follow_a_link_out_of_its_folder(tmp_path, home):

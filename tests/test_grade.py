@@ -140,11 +140,9 @@ def graded_class(tmp_path_factory):
     out = base / "grades"
     env = dict(os.environ, COURSE_HOME=str(base / "home"))
     env.pop("COURSE_ROOT", None)
-    started = time.monotonic()
     done = run_course("--course", str(root), "grade", str(subs), "--out", str(out), "--jobs", "2",
                       cwd=base, env=env)
-    return {"base": base, "root": root, "subs": subs, "out": out, "done": done, "env": env,
-            "seconds": time.monotonic() - started}
+    return {"base": base, "root": root, "subs": subs, "out": out, "done": done, "env": env}
 
 
 def results_of(graded_class) -> dict:
@@ -213,7 +211,7 @@ def test_hostile_submissions_score_zero_with_the_reason_and_the_batch_goes_on(gr
     assert flood["score"] == 0 and flood["status"] == "error"
     link = result(graded_class, "mallory", "param_count")
     assert link["score"] == 0 and "symbolic link to a file outside its folder" in link["load_error"]
-    assert graded_class["seconds"] < 120
+    # (run_course's timeout guards against a hang; how fast a class is graded: bench/grade_batch.py)
 
 
 @pytest.mark.skipif(not isolation_available().namespaces, reason="needs the sandbox's namespaces")

@@ -1,6 +1,8 @@
 """Scoring every question kind (right, wrong, partly right, unparsable input) and seeded variants."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from course.errors import ContentError
@@ -8,6 +10,9 @@ from course.model import Choice, MatchPair, Parameter, Question, Quiz, Tolerance
 from course.quiz.grading import (
     LETTERS,
     ParseError,
+    describe,
+    expected_answer,
+    fmt_points,
     grade,
     grade_quiz,
     input_hint,
@@ -400,3 +405,259 @@ def test_grade_quiz_sums_scores_and_breaks_them_down_by_section():
     assert [(s.section, s.score) for s in result.by_section()] == [("basics", 1.0), ("other", 0.0)]
     assert result.sections_to_reread() == ["other"]
     assert len(instantiate_quiz(quiz, 0)) == 2
+
+
+# =========================================================================== exactly what a student reads
+# Each test below pins down one thing a student would see change if the grader were edited
+# carelessly (these are the mutants that mutmut found alive; docs/testing.md).
+
+HEAD_SIZE = question("numeric", id="head-size", answer_expr="64", tolerance=Tolerance(0.5, 0.0), unit="dimensions")
+
+
+def graded(q: Question, answer, seed: int = 0):
+    return grade(instantiate(q, seed), answer)
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+@pytest.mark.parametrize("answer", [64.5, 63.5])
+def test_an_answer_exactly_at_the_absolute_tolerance_is_right(answer):
+    assert graded(HEAD_SIZE, answer).correct
+    assert not graded(HEAD_SIZE, answer + (0.0001 if answer > 64 else -0.0001)).correct
+
+
+@pytest.mark.parametrize("text", ["183.75e9", "166.25e9"])  # 175e9 +- 5% exactly
+def test_an_answer_exactly_at_the_relative_tolerance_is_right(text):
+    assert typed(RELATIVE, text).correct
+
+
+def one_point_quiz(right: int, wrong: int, pass_fraction: float, points: float = 1.0) -> tuple[Quiz, dict]:
+    questions = tuple(question("true_false", id=f"q{i}", answer_bool=True, points=points) for i in range(right + wrong))
+    answers = {q.id: i < right for i, q in enumerate(questions)}
+    return Quiz("lesson-x", "Quiz", pass_fraction, questions, Where("quiz.yaml")), answers
+
+
+def test_a_score_exactly_at_the_pass_mark_passes():
+    quiz, answers = one_point_quiz(7, 3, 0.7)
+    result = grade_quiz(quiz, answers, seed=0)
+    assert (result.score, result.max_score, result.passed) == (7.0, 10, True)
+
+
+def test_full_marks_pass_whatever_the_points_add_up_to_in_floating_point():
+    quiz, answers = one_point_quiz(3, 0, 1.0, points=0.1)  # the maximum is 0.30000000000000004
+    result = grade_quiz(quiz, answers, seed=0)
+    assert result.score == 0.3  # rounded: what reports and --json show
+    assert result.passed and result.sections_to_reread() == []
+
+
+def test_a_score_a_millionth_below_the_pass_mark_fails():
+    right = question("true_false", id="right", answer_bool=True, points=6.999999)
+    wrong = question("true_false", id="wrong", answer_bool=True, points=3.000001)
+    quiz = Quiz("lesson-x", "Quiz", 0.7, (right, wrong), Where("quiz.yaml"))
+    result = grade_quiz(quiz, {"right": True, "wrong": False}, seed=0)
+    assert result.score == 6.999999 and not result.passed
+
+
+def test_section_scores_add_up_every_question_of_the_section():
+    quiz = Quiz("lesson-x", "Quiz", 0.5, (
+        question("multiple", id="m1", choices=MULTIPLE.choices),
+        question("multiple", id="m2", choices=MULTIPLE.choices),
+        question("true_false", id="tf", section="other", answer_bool=True, points=2.5),
+    ), Where("quiz.yaml"))
+    result = grade_quiz(quiz, {"m1": ["Query", "Key"], "m2": ["Query", "Key", "Value"], "tf": True}, seed=0)
+    assert [(s.section, s.score, s.max_score) for s in result.by_section()] == [("basics", 1.666667, 2.0), ("other", 2.5, 2.5)]
+    assert result.sections_to_reread() == ["basics"]
+
+
+def test_partial_credit_is_rounded_to_a_millionth_of_a_point():
+    assert graded(MULTIPLE, ["Query"]).score == 0.333333
+
+
+def test_full_marks_are_the_question_points_and_no_more():
+    for q, answer in ((TRUE_FALSE, True), (HEAD_SIZE, 64), (TEXT, "LayerNorm")):
+        result = graded(dataclasses.replace(q, points=2.0), answer)
+        assert (result.score, result.max_score, result.feedback) == (2.0, 2.0, "Correct.")
+
+
+# --------------------------------------------------------------------------- feedback, word for word
+
+
+def test_a_wrong_single_choice_names_both_choices_and_explains_only_them():
+    result = graded(SINGLE, "LSTM")
+    assert result.feedback == "Not quite: you chose “LSTM”. The answer: “Transformer”."
+    assert result.notes == (("Transformer", "It is built from attention."), ("LSTM", "That is recurrent."))
+    assert graded(SINGLE, "Transformer").notes == (("Transformer", "It is built from attention."),)
+
+
+@pytest.mark.parametrize(
+    "picks, feedback",
+    [
+        (["Query", "Key", "Pooler"], "Partly right: 2 of 3 right choices picked, 1 wrong pick (each cancels a right one)"),
+        (["Query", "Key", "Value", "Pooler", "Dropout mask"],
+         "Partly right: 3 of 3 right choices picked, 2 wrong picks (each cancels a right one)"),
+        (["Pooler"], "Not quite: 0 of 3 right choices picked, 1 wrong pick (each cancels a right one)"),
+    ],
+)
+def test_multiple_feedback_counts_right_and_wrong_picks(picks, feedback):
+    result = graded(MULTIPLE, picks)
+    assert result.feedback == feedback + ". The answer: “Query”; “Key”; “Value”."
+    assert ("Pooler", "Only BERT has one.") in result.notes  # a wrong pick is explained
+
+
+def test_true_false_feedback():
+    assert graded(TRUE_FALSE, False).feedback == "Not quite. The answer: true."
+    false_statement = question("true_false", id="tf-false", answer_bool=False)
+    assert graded(false_statement, None).feedback == "Skipped. The answer: false."
+    assert graded(false_statement, True).score == 0.0
+
+
+def test_numeric_feedback_gives_the_answer_with_its_unit_and_tolerance():
+    assert graded(HEAD_SIZE, 65).feedback == "Not quite: you gave 65. The answer: 64 dimensions (accepted within ±0.5 dimensions)."
+    assert graded(HEAD_SIZE, None).feedback == "Skipped. The answer: 64 dimensions."
+    both = question("numeric", id="both", answer_expr="64", tolerance=Tolerance(0.5, 0.01))
+    assert graded(both, 70).feedback == "Not quite: you gave 70. The answer: 64 (accepted within ±0.5 or ±1%)."
+
+
+def test_numeric_feedback_names_a_wrong_sign():
+    assert typed(RELATIVE, "-175e9").feedback == (
+        "Not quite: you gave -175,000,000,000 (the sign is wrong). "
+        "The answer: 175,000,000,000 parameters (accepted within ±5%).")
+
+
+@pytest.mark.parametrize(
+    "q, answer, feedback",
+    [
+        (RELATIVE, 175e6, "Not quite: you gave 175,000,000, off by a factor of 10^-3: check the unit (parameters). "
+                          "The answer: 175,000,000,000 parameters (accepted within ±5%)."),
+        (HEAD_SIZE, 6400, "Not quite: you gave 6,400, off by a factor of 10^2: check the unit (dimensions). "
+                          "The answer: 64 dimensions (accepted within ±0.5 dimensions)."),
+        (question("numeric", id="small", answer_expr="0.05"), 0.5,
+         "Not quite: you gave 0.5, off by a factor of 10^1: check the unit. The answer: 0.05."),
+    ],
+)
+def test_numeric_feedback_names_a_power_of_ten_slip(q, answer, feedback):
+    assert graded(q, answer).feedback == feedback
+
+
+@pytest.mark.parametrize(
+    "q, answer, feedback",
+    [
+        (RELATIVE, 160e6, "Not quite: you gave 160,000,000. The answer: 175,000,000,000 parameters (accepted within ±5%)."),
+        (question("numeric", id="negative", answer_expr="-5"), 0, "Not quite: you gave 0. The answer: -5."),
+        (question("numeric", id="zero", answer_expr="0"), 5, "Not quite: you gave 5. The answer: 0."),
+    ],
+)
+def test_numeric_feedback_claims_no_slip_that_did_not_happen(q, answer, feedback):
+    """160e6 x 1000 is still 9% off; nothing scales 0 to -5 or 5 to 0."""
+    assert graded(q, answer).feedback == feedback
+
+
+def test_ordering_feedback_gives_the_whole_order():
+    result = graded(ORDERING, ["Seq2seq", "Transformer", "Word2Vec", "BERT"])
+    assert result.feedback == ("Partly right: the longest run in the right relative order has 3 of 4 items. "
+                               "The answer: Word2Vec → Seq2seq → Transformer → BERT.")
+
+
+def test_matching_feedback_lists_the_wrong_pairs_and_every_right_one():
+    swapped = dict(RIGHT_PAIRS, **{"BERT-base": "24 layers", "BERT-large": "12 layers"})
+    assert graded(MATCHING, swapped).feedback == (
+        "Partly right: 1 of 3 pairs right; wrong: BERT-base → 24 layers; BERT-large → 12 layers. "
+        "The answer: BERT-base → 12 layers; BERT-large → 24 layers; GPT-3 → 96 layers.")
+
+
+def test_a_matching_answer_that_leaves_items_out_scores_the_pairs_it_has():
+    result = graded(MATCHING, {"BERT-base": "12 layers"})
+    assert result.score == 0.333333
+    assert result.feedback == ("Partly right: 1 of 3 pairs right. "
+                               "The answer: BERT-base → 12 layers; BERT-large → 24 layers; GPT-3 → 96 layers.")
+
+
+def test_text_feedback_quotes_what_was_written():
+    assert graded(TEXT, "batch  normalization").feedback == "Not quite: you wrote “batch normalization”. The answer: “layer normalization”."
+    assert graded(PATTERN_ONLY, None).feedback == "Skipped. The answer: “long short-term memory”."
+
+
+def test_a_pattern_without_a_model_answer_still_grades():
+    repeated = question("text", id="repeated", accept=(), pattern=r"(\w)\1")  # a back reference: no example
+    assert graded(repeated, "aa").correct
+    result = graded(repeated, "ab")
+    assert (result.score, result.feedback) == (0.0, "Not quite: you wrote “ab”.")
+
+
+def test_large_numbers_are_shown_in_scientific_notation_from_1e16():
+    huge = question("numeric", id="flops", answer_expr="1e16")
+    result = graded(huge, None)
+    assert result.feedback == "Skipped. The answer: 1e+16."
+    assert type(result.expected) is float
+    below = graded(question("numeric", id="below", answer_expr="9e15"), None)
+    assert below.feedback == "Skipped. The answer: 9,000,000,000,000,000." and type(below.expected) is int
+
+
+def test_describe_spells_out_an_answer_of_each_kind():
+    assert describe("numeric", 2048) == "2,048" and describe("numeric", 0.5) == "0.5"
+    assert describe("numeric", 64, "dimensions") == "64 dimensions"
+    assert describe("true_false", False) == "false" and describe("single", "CNN") == "“CNN”"
+
+
+def test_points_are_shown_without_a_trailing_zero():
+    assert (fmt_points(3.0), fmt_points(2.5), fmt_points(1 / 3), fmt_points(1234.0)) == ("3", "2.5", "0.33", "1,234")
+
+
+def test_an_unknown_question_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown question kind 'essay'"):
+        expected_answer(instantiate(question("essay"), 0))
+
+
+# --------------------------------------------------------------------------- results as values
+
+
+def test_a_result_as_json_is_what_course_quiz_json_prints():
+    result = graded(SINGLE, "LSTM")
+    assert result.as_json() == {
+        "id": "single-q", "kind": "single", "section": "basics", "correct": False, "skipped": False,
+        "score": 0.0, "max_score": 1.0, "feedback": "Not quite: you chose “LSTM”. The answer: “Transformer”.",
+        "given": "LSTM", "expected": "Transformer", "explanation": "because",
+        "notes": [{"choice": "Transformer", "explanation": "It is built from attention."},
+                  {"choice": "LSTM", "explanation": "That is recurrent."}],
+    }
+    assert graded(HEAD_SIZE, None).as_json()["skipped"] is True
+    assert graded(HEAD_SIZE, 64.2).as_json()["expected"] == 64 and type(graded(HEAD_SIZE, 64.2).expected) is int
+
+
+def test_grade_quiz_draws_each_question_for_the_seed_it_is_given():
+    quiz = Quiz("lesson-x", "Quiz", 0.5, (NUMERIC,), Where("quiz.yaml"))
+    answer = instantiate(NUMERIC, 8).answer
+    result = grade_quiz(quiz, {NUMERIC.id: answer}, seed=8)
+    assert (result.lesson, result.seed, result.passed) == ("lesson-x", 8, True)
+    assert grade_quiz(quiz, {NUMERIC.id: answer}, seed=1).results[0].correct is (instantiate(NUMERIC, 1).answer == answer)
+
+
+# --------------------------------------------------------------------------- model answers for pattern-only questions
+
+
+@pytest.mark.parametrize(
+    "pattern, example",
+    [
+        (r"\d{1,3} layers", "0 layers"),
+        (r"[a-z]{2,5}", "aa"),
+        (r"x.y", "xay"),
+        (r"a\sb", "a b"),
+        (r"\w", "a"),
+        (r"[-a]", "-"),
+        (r"(ab){1,2}c", "abc"),
+        (r"(?>ab)c", "abc"),
+        (r"a{1,2}+b", "ab"),
+        (r"^GPT-?\d$", "GPT0"),
+        (r"(?:lstm|long short-term memory)", "lstm"),
+        # nothing this walk can produce: the author lists an `accept` answer instead
+        (r"[^a]", ""),
+        (r"\W", ""),
+        (r"(\w)\1", ""),
+        (r"(?=a)a", ""),
+        (r"a\s\sb", ""),  # "a  b" would be typed as "a b", which does not match
+        (r"(", ""),
+    ],
+)
+def test_a_pattern_only_question_gets_a_short_model_answer(pattern, example):
+    assert pattern_example(pattern) == example

@@ -86,7 +86,7 @@ def timed_run(source: str, calls, *, function: str = "softmax", limits: Limits =
     result = sandbox.run(source, filename=filename, function=function, calls=calls,
                          limits=limits, **kwargs)
     elapsed = time.monotonic() - started
-    assert elapsed < limits.wall_seconds + SLACK, f"run took {elapsed:.1f} s"
+    assert elapsed < limits.wall_seconds + SLACK, f"run took {elapsed:.1f} s"  # a hang guard, not a speed target
     return result
 
 
@@ -271,14 +271,12 @@ def test_session_overlaps_start_up_with_the_parents_work():
         x = sample()
         expected = reference_softmax(x)  # the parent's work, while the child loads
         time.sleep(0.3)
-        began = time.monotonic()
         run = session.run([Call((x,))])
-        run_seconds = time.monotonic() - began
         with pytest.raises(RuntimeError):
             session.run([Call((x,))])
     np.testing.assert_allclose(run.outcomes[0].value, expected)
-    assert run.seconds >= 0.3
-    assert run_seconds < 1.0  # the child was ready: only the call and the reply remain
+    assert run.seconds >= 0.3  # the child started with the session, before the parent's work
+    # How much of the start-up the overlap hides is a speed question: bench/sandbox_start.py.
 
 
 def test_inputs_of_many_kinds_reach_the_function():
@@ -586,7 +584,7 @@ def test_cpu_limit_is_reported_as_such():
                     limits=limits)
     assert run.termination is Termination.CPU_LIMIT
     assert run.termination_detail == "stopped after 1 s of CPU time (CPU limit)"
-    assert run.seconds < 5.0
+    assert run.seconds < 5.0  # correctness, not speed: the 1 s CPU limit, not the 6 s wall limit, ended it
     assert_no_survivors(run)
 
 
@@ -658,7 +656,7 @@ def test_a_non_daemon_thread_does_not_hold_the_run_open():
     )
     started = time.monotonic()
     run = timed_run(source, [Call((np.arange(3.0),))])
-    assert time.monotonic() - started < FAST.wall_seconds  # sooner than the deadline
+    assert time.monotonic() - started < FAST.wall_seconds  # a hang guard: the threads did not hold it to the deadline
     assert run.termination is Termination.COMPLETED
     np.testing.assert_array_equal(run.outcomes[0].value, [0, 2, 4])
     assert_no_survivors(run)
@@ -746,10 +744,8 @@ def test_isolation_as_probed(namespaces):
     assert namespaces.namespaces
     assert namespaces.level in ("root", "userns")
     assert "no network" in namespaces.detail and "own PID, IPC and UTS namespaces" in namespaces.detail
-    assert sandbox.isolation_available() is not None  # cached: cheap to ask again
-    began = time.monotonic()
-    sandbox.isolation_available()
-    assert time.monotonic() - began < 0.05
+    assert probe.probe() is probe.probe()  # probed once per process: asking again does not probe again
+    assert sandbox.isolation_available() == namespaces  # (how cheap that is: bench/sandbox_start.py)
 
 
 def test_inside_the_namespace(namespaces):

@@ -125,34 +125,36 @@ def compare_case(
             reason = f"not run: {reason}"
         return fail(Check.NOT_RUN, hidden, detail=reason)
     value = np.asarray(got.value)
-    exact = "exact_integer" in case.checks
-    for step in (_shape, _dtype, _finite, _values):
-        verdict = step(value, expected, case, hidden, exact, args)
-        if verdict is not None:
-            return verdict
-    if "sums_to_one" in case.checks:
-        verdict = _sums_to_one(value, case, hidden, kwargs.get("axis", -1))
-        if verdict is not None:
-            return verdict
-    if "non_negative" in case.checks:
-        verdict = _non_negative(value, hidden)
-        if verdict is not None:
-            return verdict
-    if "shift_invariant" in case.checks and shifted is not None:
-        verdict = _shift_invariant(value, shifted, case, hidden, function, arg_names)
-        if verdict is not None:
-            return verdict
-    if "inputs_unchanged" in case.checks:
-        # keyword arrays (e.g. a mask) are inputs too: checked after the positional ones
-        names = list(arg_names[: len(args)]) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
-        verdict = _inputs_unchanged(
-            tuple(args) + tuple(kwargs.values()),
-            tuple(got.args_after) + tuple(got.kwargs_after.get(name) for name in kwargs),
-            hidden,
-            names + list(kwargs),
-        )
-        if verdict is not None:
-            return verdict
+    # A huge or overflowing output is a failed check, not a numpy RuntimeWarning on the student's terminal.
+    with np.errstate(all="ignore"):
+        exact = "exact_integer" in case.checks
+        for step in (_shape, _dtype, _finite, _values):
+            verdict = step(value, expected, case, hidden, exact, args)
+            if verdict is not None:
+                return verdict
+        if "sums_to_one" in case.checks:
+            verdict = _sums_to_one(value, case, hidden, kwargs.get("axis", -1))
+            if verdict is not None:
+                return verdict
+        if "non_negative" in case.checks:
+            verdict = _non_negative(value, hidden)
+            if verdict is not None:
+                return verdict
+        if "shift_invariant" in case.checks and shifted is not None:
+            verdict = _shift_invariant(value, shifted, case, hidden, function, arg_names)
+            if verdict is not None:
+                return verdict
+        if "inputs_unchanged" in case.checks:
+            # keyword arrays (e.g. a mask) are inputs too: checked after the positional ones
+            names = list(arg_names[: len(args)]) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
+            verdict = _inputs_unchanged(
+                tuple(args) + tuple(kwargs.values()),
+                tuple(got.args_after) + tuple(got.kwargs_after.get(name) for name in kwargs),
+                hidden,
+                names + list(kwargs),
+            )
+            if verdict is not None:
+                return verdict
     return PASSED
 
 
@@ -280,7 +282,8 @@ def _shift_invariant(value, shifted: Observed, case, hidden, function, arg_names
         return fail(Check.SHIFT_INVARIANT, hidden, detail=f"{call} failed: {why}")
     other = np.asarray(shifted.value)
     tol = case.tolerance
-    if other.shape == value.shape and np.allclose(_as_float(other), _as_float(value), rtol=tol.rtol, atol=tol.atol):
+    if other.shape == value.shape and np.allclose(_as_float(other), _as_float(value), rtol=tol.rtol, atol=tol.atol,
+                                                  equal_nan=True):  # NaN where f(x) has NaN: as in _values
         return None
     if hidden:
         return fail(Check.SHIFT_INVARIANT, hidden)
@@ -338,7 +341,8 @@ def outputs_agree(a: np.ndarray, b: np.ndarray, tolerance: CaseTolerance) -> boo
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         return False
-    return bool(np.allclose(_as_float(a), _as_float(b), rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+    with np.errstate(all="ignore"):  # as in compare_case: overflow is an answer, not a warning
+        return bool(np.allclose(_as_float(a), _as_float(b), rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
 
 
 # Checks specific enough that failing the same one hints at the same mistake even when the
