@@ -562,15 +562,16 @@ def test_ordering_feedback_gives_the_whole_order():
 def test_matching_feedback_lists_the_wrong_pairs_and_every_right_one():
     swapped = dict(RIGHT_PAIRS, **{"BERT-base": "24 layers", "BERT-large": "12 layers"})
     assert graded(MATCHING, swapped).feedback == (
-        "Partly right: 1 of 3 pairs right; wrong: BERT-base → 24 layers; BERT-large → 12 layers. "
-        "The answer: BERT-base → 12 layers; BERT-large → 24 layers; GPT-3 → 96 layers.")
+        "Partly right: 1 of 3 pairs right; wrong: “BERT-base” ↔ “24 layers”; “BERT-large” ↔ “12 layers”. "
+        "The answer: “BERT-base” ↔ “12 layers”; “BERT-large” ↔ “24 layers”; “GPT-3” ↔ “96 layers”.")
 
 
 def test_a_matching_answer_that_leaves_items_out_scores_the_pairs_it_has():
     result = graded(MATCHING, {"BERT-base": "12 layers"})
     assert result.score == 0.333333
     assert result.feedback == ("Partly right: 1 of 3 pairs right. "
-                               "The answer: BERT-base → 12 layers; BERT-large → 24 layers; GPT-3 → 96 layers.")
+                               "The answer: “BERT-base” ↔ “12 layers”; “BERT-large” ↔ “24 layers”; "
+                               "“GPT-3” ↔ “96 layers”.")
 
 
 def test_text_feedback_quotes_what_was_written():

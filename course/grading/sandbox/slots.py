@@ -75,6 +75,9 @@ def _lock_dir() -> Path:
                  f"can write to)")
 
 
+_next = (os.getpid() * 97) % SLOTS  # where this process looks first: moves on with every slot taken
+
+
 def acquire(sweep: bool = True) -> Slot:
     """The first free slot, locked for this process until release().
 
@@ -82,9 +85,13 @@ def acquire(sweep: bool = True) -> Slot:
     slot's cgroup does it (every process of a sandbox is in its cgroup, which is
     emptied before it is made again), which saves a scan of /proc.
     """
+    global _next
     folder = _lock_dir()
     base = uid_base()
-    start = os.getpid() % 64  # spread concurrent graders over different first tries
+    # Round the slots rather than take the lowest free one: a uid is then not used again
+    # while the processes of its last sandbox may still be dying (which would count
+    # against the new sandbox's process limit), and concurrent graders rarely collide.
+    start = _next
     for offset in range(SLOTS):
         number = (start + offset) % SLOTS
         path = folder / f"slot-{number}"
@@ -100,6 +107,7 @@ def acquire(sweep: bool = True) -> Slot:
         uid = base + number
         if sweep:
             kill_uid(uid)
+        _next = (number + 1) % SLOTS
         return Slot(number, uid, fd)
     raise NoSlot(f"all {SLOTS} sandbox slots are in use")
 
