@@ -16,6 +16,7 @@ import tokenize
 import click
 
 from course import model as m
+from course.paths import command
 
 
 class Style:
@@ -62,10 +63,10 @@ def render_lesson(lesson: m.Lesson, *, width: int = 80, color: bool = False, fig
                 out.append("    " + style(source.url, underline=True))
         out.append("")
     if lesson.exercises:
-        out.append(style("Practise", bold=True) + " (course start EXERCISE, then course check EXERCISE):")
+        out.append(style("Practise", bold=True) + f" ({command('start EXERCISE')}, then {command('check EXERCISE')}):")
         out += _wrap(", ".join(lesson.exercises), width, "  ", "  ")
     if lesson.quiz is not None:
-        out.append(style("Check yourself:", bold=True) + f" course quiz {lesson.id}  ({len(lesson.quiz.questions)} questions)")
+        out.append(style("Check yourself:", bold=True) + f" {command('quiz ' + lesson.id)}  ({len(lesson.quiz.questions)} questions)")
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
 
 

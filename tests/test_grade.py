@@ -325,6 +325,8 @@ def test_ctrl_c_stops_cleanly_keeps_what_was_written_and_a_rerun_finishes(tmp_pa
                "--jobs", "2"]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
+    root_line = process.stdout.readline()  # the first line names the course root
+    assert root_line.startswith("course root: "), root_line + process.stderr.read()
     first = process.stdout.readline()  # a student is finished: the batch is under way
     assert first.startswith("student"), first + process.stderr.read()
     process.send_signal(signal.SIGINT)

@@ -63,7 +63,15 @@ def validate(state, directory: str | None) -> None:
     """Check every content file; print each problem as FILE:LINE:COL: message."""
     from course.loader import load_course, validate_course
 
-    root = Path(directory).resolve() if directory else state.root
+    if directory:
+        from course.paths import RootChoice
+
+        choice = RootChoice(Path(directory).resolve(), "--course", directory)
+        click.echo(f"course root: {choice.path} (given to validate)")
+    else:
+        choice = state.choice
+        click.echo(choice.describe())
+    root = choice.path
     diagnostics = validate_course(root)
     if diagnostics:
         for diagnostic in diagnostics:

@@ -7,13 +7,14 @@ the grading path, inside the functions (`course --help` must stay light).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from course.commands.common import find_exercise, pass_state, use_color
+from course.commands.common import find_exercise, pass_state, shown_command, use_color
 from course.errors import UsageError
 from course.reports import FORMATS
 
@@ -74,8 +75,9 @@ def start(state, exercise_id: str, directory: str, force: bool) -> None:
     click.echo("\n".join(render_instructions(exercise.instructions, 80, style)), color=color)
     click.echo("")
     click.echo(style("Your file: ", bold=True) + str(path), color=color)
-    click.echo(f"Check it:  course check {exercise.id}" + ("" if _is_default_place(exercise.id, path) else f" {path}"))
-    click.echo(f"Stuck?     course hint {exercise.id}")
+    where = "" if _is_default_place(exercise.id, path) else " " + shlex.quote(str(path))
+    click.echo(f"Check it:  {shown_command('check ' + exercise.id + where)}")
+    click.echo(f"Stuck?     {shown_command('hint ' + exercise.id)}")
 
 
 def render_instructions(text: str, width: int, style) -> list[str]:
@@ -91,7 +93,7 @@ def write_starter(exercise, directory: Path, *, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UsageError(
             f"{target} already exists and may hold your work: check it with "
-            f"`course check {exercise.id} {target}`, or add --force to replace it with the starter"
+            f"`{shown_command(f'check {exercise.id} {shlex.quote(str(target))}')}`, or add --force to replace it with the starter"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +154,7 @@ def hint(state, exercise_id: str) -> None:
         click.echo(style(f"Hint {index + 1} of {total}", bold=True), color=color)
         click.echo("\n".join(render_markdown(exercise.hints[index], 80, style)), color=color)
         if index + 1 < total:
-            click.echo(f"\n(`course hint {exercise.id}` again for the next one)")
+            click.echo(f"\n(`{shown_command('hint ' + exercise.id)}` again for the next one)")
         return
     click.echo(style(f"All {total} hints of {exercise.id}:", bold=True), color=color)
     for number, text in enumerate(exercise.hints, 1):
@@ -235,9 +237,10 @@ def submission_path(exercise_id: str, file: str | None) -> Path:
     if here.is_file():
         return here
     if started is not None:
-        raise UsageError(f"{started} (written by `course start {exercise_id}`) no longer exists: pass the file to check")
+        raise UsageError(f"{started} (written by `{shown_command('start ' + exercise_id)}`) no longer exists: pass the file to check")
     raise UsageError(
-        f"no file to check: run `course start {exercise_id}` first, or pass one: course check {exercise_id} FILE"
+        f"no file to check: run `{shown_command('start ' + exercise_id)}` first, or pass one: "
+        f"{shown_command('check ' + exercise_id + ' FILE')}"
     )
 
 

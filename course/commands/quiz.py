@@ -62,7 +62,8 @@ def quiz(state: common.State, lesson_id: str, seed: int | None, answers_path: st
         from course.quiz.answers import answer_key, dump_answers
 
         seed = seed or 0
-        header = f"Answer key: course quiz {lesson.id} --seed {seed}\nGrade with: course quiz {lesson.id} --answers FILE --seed {seed}"
+        header = (f"Answer key: {common.shown_command(f'quiz {lesson.id} --seed {seed}')}\n"
+                  f"Grade with: {common.shown_command(f'quiz {lesson.id} --answers FILE --seed {seed}')}")
         click.echo(dump_answers(answer_key(lesson.quiz, seed), header=header), nl=False)
         return
     if answers_path:
@@ -232,7 +233,7 @@ def _progress_text(data: dict) -> str:
     review = data["review"]
     lines.append("")
     if review["due"]:
-        lines.append(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review")
+        lines.append(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: {common.shown_command('review')}")
     else:
         lines.append(f"Review: nothing due ({review['questions']} question{'s' if review['questions'] != 1 else ''} in the boxes)")
     return "\n".join(lines)

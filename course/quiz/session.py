@@ -22,6 +22,7 @@ from course.progress.store import ProgressStore
 from course.quiz import grading, review, typed
 from course.quiz.grading import AnswerResult, QuizResult, fmt_points
 from course.quiz.variants import QuestionInstance, instantiate, instantiate_quiz
+from course.paths import command
 
 COMMANDS_HINT = "? hint · s skip · q quit"
 _PREFORMATTED = re.compile(r"\s|[-*] |\d+\. ")  # code and list lines keep their line breaks
@@ -143,7 +144,7 @@ def show_feedback(term: Terminal, instance: QuestionInstance, result: AnswerResu
         term.wrap(f"{_label(instance, choice)}{choice}: {explanation}", "  ")
     if result.explanation:
         term.wrap(f"Why: {result.explanation}", "  ")
-    term.say(f"  Re-read: {section_title(lesson, result.section)} (course read {lesson.id})", dim=True)
+    term.say(f"  Re-read: {section_title(lesson, result.section)} ({command('read ' + lesson.id)})", dim=True)
 
 
 def record(store: ProgressStore, attempt_id: int, lesson_id: str, result: AnswerResult, hinted: bool) -> int | None:
@@ -209,7 +210,7 @@ def summary_lines(result: QuizResult, lesson: Lesson) -> list[tuple[str, dict]]:
             lines.append((f"  {title:<{width}}  {fmt_points(s.score)}/{fmt_points(s.max_score)}", {}))
     reread = result.sections_to_reread()
     if reread:
-        lines.append((f"Re-read (course read {lesson.id}):", {"bold": True}))
+        lines.append((f"Re-read ({command('read ' + lesson.id)}):", {"bold": True}))
         lines.extend((f"  - {section_title(lesson, s)}", {}) for s in reread)
     return lines
 
@@ -224,7 +225,7 @@ def show_summary(term: Terminal, result: QuizResult, lesson: Lesson, *, asked: i
         term.say(f"Done: {answered} questions{f', {skipped} skipped' if skipped else ''}.", bold=True)
     for line, style in summary_lines(result, lesson):
         term.say(line, **style)
-    term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
+    term.say(f"Same questions again: {command(f'quiz {lesson.id} --seed {result.seed}')}", dim=True)
 
 
 # --------------------------------------------------------------------------- review

@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.paths import command
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NOT_XML = re.compile("[\ufffe\uffff]")  # noncharacters: valid Unicode, but XML 1.0 forbids them
@@ -135,7 +136,7 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
     if status is Status.NOT_ATTEMPTED:
         message = result.cases[0].message if result.cases else "not attempted"
         out.append(f"<p>{_e(message)}</p>")
-        out.append(f"<p>Write your implementation, then run <code>course check {_e(result.exercise)}</code> again.</p>")
+        out.append(f"<p>Write your implementation, then run <code>{_e(command('check ' + result.exercise))}</code> again.</p>")
         out.append("</section>")
         return out
     if result.load_error:
@@ -157,7 +158,7 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
         out.append(f'<p class="note">Note: {_e(note)}</p>')
     if result.hints and status is not Status.PASSED:
         numbers = ", ".join(str(n) for n in result.hints)
-        out.append(f"<p>Stuck? <code>course hint {_e(result.exercise)}</code> shows the hints one at a time "
+        out.append(f"<p>Stuck? <code>{_e(command('hint ' + result.exercise))}</code> shows the hints one at a time "
                    f"(hint{'s' if len(result.hints) > 1 else ''} {numbers} "
                    f"{'are' if len(result.hints) > 1 else 'is'} about the failed cases).</p>")
     if with_pictures:

@@ -16,6 +16,7 @@ import click
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.paths import command
 
 WIDTH = 88
 
@@ -81,8 +82,8 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
         message = printable(result.cases[0].message) if result.cases else "not attempted"
         lines += _wrap(message, "  ")
         lines += _wrap(
-            f"Write your implementation, then run `course check {result.exercise}` again. "
-            f"Stuck? `course hint {result.exercise}`.",
+            f"Write your implementation, then run `{command('check ' + result.exercise)}` again. "
+            f"Stuck? `{command('hint ' + result.exercise)}`.",
             "  ",
         )
         return lines
@@ -123,7 +124,7 @@ def _one(result: CheckResult, color: bool, unicode: bool) -> list[str]:
         numbers = ", ".join(str(n) for n in result.hints)
         lines.append("")
         lines += _wrap(
-            f"Stuck? `course hint {result.exercise}` shows the hints one at a time "
+            f"Stuck? `{command('hint ' + result.exercise)}` shows the hints one at a time "
             f"(hint{'s' if len(result.hints) > 1 else ''} {numbers} {'are' if len(result.hints) > 1 else 'is'} about the failed cases).",
             "  ",
         )
