@@ -42,7 +42,7 @@ from course.instructor.pool import Task
 from course.model import Course
 
 SCHEMES = ("dask", "tcp", "tls")
-CONNECT_SECONDS = 30
+CONNECT_SECONDS = 10
 IN_FLIGHT_PER_THREAD = 2  # tasks on the cluster per worker thread: enough to keep every worker busy
 
 
