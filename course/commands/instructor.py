@@ -286,6 +286,45 @@ def merge(outputs: tuple[str, ...], out_dir: str) -> None:
     _report_batch(batch)
 
 
+# --------------------------------------------------------------------------- course autograder
+
+
+@click.command()
+@click.argument("out", metavar="OUT.zip", type=click.Path(dir_okay=False))
+@click.option("--exercise", "exercises", metavar="ID", multiple=True,
+              help="Grade only this exercise (repeat for more; default: every exercise).")
+@click.option("--python-version", default="3.10", show_default=True, metavar="X.Y",
+              help="Python of the Gradescope image (3.10 on its Ubuntu 22.04 base image): the wheels are for it.")
+@click.option("--platform", "platforms", metavar="TAG", multiple=True,
+              help="Wheel platform tag of the image (repeatable; default: manylinux x86_64).")
+@click.option("--engine", metavar="PATH", type=click.Path(exists=True),
+              help="The engine to bundle: its source folder or a wheel (default: this engine's source).")
+@click.option("--wheels", metavar="DIR", type=click.Path(exists=True, file_okay=False),
+              help="Take the dependencies from this folder of wheels instead of the package index.")
+@pass_state
+def autograder(state, out: str, exercises: tuple[str, ...], python_version: str, platforms: tuple[str, ...],
+               engine: str | None, wheels: str | None) -> None:
+    """Write a Gradescope autograder zip: setup.sh, run_autograder, the course, the wheels.
+
+    \b
+    Upload OUT.zip as the assignment's autograder ("Zip file upload"). setup.sh
+    installs the engine from the bundled wheels (no package index needed); each
+    submission is graded in the same sandbox as `course check`, one Gradescope test
+    per case, hidden cases shown only after grades are published. Students upload
+    their <exercise>.py files.
+    """
+    from course.instructor.autograder import DEFAULT_PLATFORMS, build_autograder
+
+    click.echo(state.choice.describe())
+    made = build_autograder(state.course(), Path(out), exercises=exercises, engine=Path(engine) if engine else None,
+                            python_version=python_version, platforms=platforms or DEFAULT_PLATFORMS,
+                            wheels=Path(wheels) if wheels else None)
+    size = made.path.stat().st_size
+    click.echo(f"Gradescope autograder written to {made.path} ({size / 1e6:.1f} MB): exercises "
+               f"{', '.join(made.exercises)}; {len(made.wheels)} wheels for Python {made.python}")
+    click.echo("Upload it as the assignment's autograder; students submit their <exercise>.py files.")
+
+
 # --------------------------------------------------------------------------- course demo
 
 
@@ -308,4 +347,4 @@ def demo(state, out_dir: str) -> None:
     run_demo(out=Path(out_dir), course_dir=state.course_dir, color=use_color())
 
 
-COMMANDS = [verify, release, grade, merge, demo]
+COMMANDS = [verify, release, grade, merge, autograder, demo]
