@@ -136,7 +136,7 @@ def release(state, out: str, force: bool) -> None:
                    "(join the N outputs with `course merge`).")
 @click.option("--executor", metavar="WHERE", default="local", show_default=True,
               help="local (worker processes on this machine), or a Dask scheduler: dask://HOST:PORT "
-                   "or tls://HOST:PORT (pip install 'llm-course[dask]').")
+                   "or tls://HOST:PORT (needs Dask: pip install '.[dask]' in the engine's repository).")
 @click.option("--force", is_flag=True, help="Regrade every student, even those whose files have not changed.")
 @click.option("--strict", is_flag=True, help="Refuse to grade (exit 2) when submissions cannot be fully isolated.")
 @pass_state
@@ -162,6 +162,11 @@ def grade(state, submissions: str, out_dir: str, jobs: int, exercises: tuple[str
     click.echo(state.choice.describe())
     course = state.course()
     chosen = Shard.parse(shard) if shard else None
+    if executor in ("", "local"):  # how strongly this machine isolates each submission (docs/sandbox.md)
+        from course.grading.sandbox import isolation_available
+
+        isolation = isolation_available()
+        click.echo(f"sandbox isolation: {isolation.level} ({isolation.detail})", err=True)
     assigned_exercises(course, exercises)  # an unknown id: exit 2 before anything runs
     tracker = Tracker()
     reporter = _GradeProgress(tracker)

@@ -70,8 +70,8 @@ class DaskExecutor:
         try:
             import distributed  # noqa: F401
         except ImportError:
-            raise UsageError("--executor dask needs Dask distributed: pip install 'llm-course[dask]' "
-                             "(or: pip install 'dask[distributed]')") from None
+            raise UsageError("--executor dask needs Dask distributed: pip install '.[dask]' in the engine's "
+                             "repository (or: pip install 'dask[distributed]')") from None
 
     def _connect(self):
         import logging
