@@ -125,3 +125,12 @@ def test_commands_printed_with_a_chosen_root_carry_it_and_run_when_copied(tmp_pa
     assert run_line(lines["Stuck?"], cwd=home).returncode == 0
     env_started = run("start", "double", "--force", cwd=home, env=dict(os.environ, COURSE_ROOT="../edition"))
     assert "course --course ../edition check double" in env_started.stdout
+
+
+def test_help_of_every_classroom_command_imports_neither_numpy_nor_dask(tmp_path):
+    for command in ([], ["grade"], ["merge"], ["autograder"], ["export"]):
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "course", *command, "--help"],
+                                capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+        assert not imported & {"numpy", "matplotlib", "dask", "distributed"}, (command, imported)
