@@ -401,37 +401,4 @@ def test_out_must_be_given(tmp_path, home):
     assert done.returncode == 2 and "--out" in done.stderr
 
 
-# --------------------------------------------------------------------------- the docs
-
-
-def _run_steps(node) -> list[str]:
-    if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "run" and isinstance(v, str)] + [
-            s for v in node.values() for s in _run_steps(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _run_steps(v)]
-    return []
-
-
-def test_the_github_actions_examples_in_the_docs_parse_and_use_real_options(tmp_path, home):
-    import re
-    import shlex
-
-    import yaml
-
-    text = (Path(__file__).resolve().parents[1] / "docs" / "classroom.md").read_text()
-    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
-    assert blocks
-    commands = []
-    for block in blocks:
-        for step in _run_steps(yaml.safe_load(block)):
-            commands += [line.strip() for line in step.splitlines() if line.strip().startswith("course ")]
-    assert any(" grade " in c for c in commands)
-    for command in commands:
-        words = shlex.split(command.replace("${{", "").replace("}}", ""))[1:]
-        if words[0] == "--course":
-            words = words[2:]
-        help_text = run_course(words[0], "--help", cwd=tmp_path).stdout
-        for word in words[1:]:
-            if word.startswith("--"):
-                assert word in help_text, f"`{command}`: course {words[0]} has no option {word}"
+# The GitHub Actions recipes in docs/classroom.md: tests/test_ci_recipes.py (linted, options checked).

@@ -88,7 +88,7 @@ def merge_outputs(outputs: Sequence[Path], out: Path) -> BatchResult:
     if os.path.realpath(out) in real:
         raise UsageError(f"--out {out} is one of the outputs to merge: write the merge to a new folder")
     datas = [_read(o) for o in outputs]
-    first, infos = datas[0], [_info(d) for d in datas]
+    infos = [_info(d) for d in datas]
     for source, data, info in zip(outputs[1:], datas[1:], infos[1:]):
         if info.fingerprint != infos[0].fingerprint:
             raise UsageError(f"{source} was graded with another course (or engine) than {outputs[0]}: "
