@@ -88,7 +88,10 @@ def merge_outputs(outputs: Sequence[Path], out: Path) -> BatchResult:
     if os.path.realpath(out) in real:
         raise UsageError(f"--out {out} is one of the outputs to merge: write the merge to a new folder")
     datas = [_read(o) for o in outputs]
-    infos = [_info(d) for d in datas]
+    try:
+        infos = [_info(d) for d in datas]
+    except (KeyError, TypeError, ValueError) as error:
+        raise UsageError(f"a results.json to merge is not complete (no {error}): was it edited?") from None
     for source, data, info in zip(outputs[1:], datas[1:], infos[1:]):
         if info.fingerprint != infos[0].fingerprint:
             raise UsageError(f"{source} was graded with another course (or engine) than {outputs[0]}: "
@@ -104,11 +107,15 @@ def merge_outputs(outputs: Sequence[Path], out: Path) -> BatchResult:
     grades: list[tuple[Path, StudentGrade]] = []
     for source, data in zip(outputs, datas):
         for entry in data["students"]:
-            name = entry["student"]
+            try:
+                name = entry["student"]
+                results = [result_from_dict(r) for r in entry["results"]]
+            except (KeyError, TypeError, ValueError) as error:
+                raise UsageError(f"{source / RESULTS_FILE} has a student entry that cannot be read ({error}): "
+                                 f"was it edited?") from None
             if name in owner:
                 raise UsageError(f"student {name} is in both {owner[name]} and {source}")
             owner[name] = source
-            results = [result_from_dict(r) for r in entry["results"]]
             grades.append((source, StudentGrade(name, entry.get("digest") or "", results,
                                                 notes=list(entry.get("notes") or []))))
     notes = [n for d in datas for n in d.get("notes") or []]
