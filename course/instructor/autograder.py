@@ -77,7 +77,7 @@ if [ -z "$PYTHON" ]; then
   exit 1
 fi
 "$PYTHON" -m venv --without-pip "$ROOT/venv"
-PIP_WHEEL="$(ls "$SOURCE"/wheels/pip-*.whl | head -n 1)"
+for PIP_WHEEL in "$SOURCE"/wheels/pip-*.whl; do break; done
 "$ROOT/venv/bin/python" "$PIP_WHEEL/pip" install --no-index --find-links "$SOURCE/wheels" \
   --no-cache-dir --disable-pip-version-check --quiet __PROJECT__
 "$ROOT/venv/bin/python" -m course --course "$SOURCE/course" validate
