@@ -36,7 +36,7 @@ from collections import deque
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from course.errors import CourseError, UsageError
+from course.errors import UsageError
 from course.grading.results import CheckResult
 from course.instructor.pool import Task
 from course.model import Course
@@ -129,13 +129,13 @@ class DaskExecutor:
                 "filename": task.filename, "strict": self.strict}
 
     def _result(self, future, task: Task) -> CheckResult:
-        from course.grading.check import could_not_grade
+        from course.grading.check import SandboxRefused, could_not_grade
         from course.instructor.gradebook import result_from_dict
 
         exercise = self.course.exercise(task.exercise)
         try:
             data = future.result()
-        except CourseError:
+        except SandboxRefused:
             raise  # --strict refusing to grade without isolation: it refuses every file alike
         except WrongCourse as error:
             return could_not_grade(exercise, task.filename, str(error))
