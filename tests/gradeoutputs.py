@@ -8,10 +8,10 @@ JUnit's time attributes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
-import os
 from pathlib import Path
 
 TIMING_KEYS = {"written_at", "seconds", "execution_time"}

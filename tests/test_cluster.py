@@ -25,7 +25,6 @@ from course.paths import builtin_root  # noqa: E402
 from gradeoutputs import outputs, run_course  # noqa: E402
 
 ROOT = builtin_root()
-DASK = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 
 
 def source(exercise_id: str, name: str = "reference.py") -> str:
