@@ -45,9 +45,10 @@ def commands(block: str) -> list[str]:
 def copy_repository(target: Path) -> None:
     for name in ("course", "content", "exercises"):
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "setup.py", "README.md"):
-        shutil.copy2(REPO / name, target / name)
-    if not (target / "course.yaml").exists():  # the repository's own course.yaml, once it has one
+    for name in ("pyproject.toml", "setup.py", "README.md", "course.yaml"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, target / name)
+    if not (target / "course.yaml").exists():  # until the repository has its own course.yaml
         (target / "course.yaml").write_text("format_version: 1\ntitle: LLM Fundamentals\n")
 
 
