@@ -41,7 +41,7 @@ class CourseGroup(click.Group):
     "course_dir",
     metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Course root to use (default: $COURSE_ROOT, else the built-in course).",
+    help=common.COURSE_HELP,
 )
 @click.version_option(__version__, prog_name="course")
 @click.pass_context
@@ -50,8 +50,12 @@ def cli(ctx: click.Context, course_dir: str | None) -> None:
 
     \b
     Students:     lessons, read, quiz, review, exercises, start, hint, check, progress
-    Instructors:  validate, verify, release, grade, figures
+    Instructors:  validate, verify, release, grade, merge, autograder, export, figures
     Everyone:     demo (the whole journey, non-interactively)
+
+    The course root is --course DIR (before or after the command), else
+    $COURSE_ROOT, else the nearest course.yaml above the working directory
+    (as git finds a repository), else the built-in course.
 
     Exit codes: 0 success, 1 graded and something failed, 2 usage or content error,
     3 could not grade (the grader failed: run again), 130 interrupted.
@@ -68,6 +72,7 @@ def _register() -> None:
 
     for module in (content_commands, quiz_commands, exercise_commands, figures_commands, instructor_commands):
         for command in module.COMMANDS:
+            command.params.append(common.course_option())  # --course after the subcommand too
             cli.add_command(command)
 
 

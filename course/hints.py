@@ -48,8 +48,10 @@ class Hints:
 
     def footer(self) -> str:
         if self.next_number is not None:
-            return f"(`course hint {self.exercise}` again for hint {self.next_number}, " \
-                   f"or any one by number: `course hint {self.exercise} N`)"
+            from course.paths import command
+
+            return f"(`{command('hint ' + self.exercise)}` again for hint {self.next_number}, " \
+                   f"or any one by number: `{command('hint ' + self.exercise)} N`)"
         return ""
 
     def markdown(self) -> str:

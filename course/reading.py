@@ -13,6 +13,7 @@ from typing import Any
 
 from course import model as m
 from course import terminal
+from course.paths import command
 
 
 def render_lesson(lesson: m.Lesson, *, width: int = 80, color: bool = False, figures_hint: str = "") -> str:
@@ -58,11 +59,11 @@ def lesson_parts(lesson: m.Lesson, *, colour: bool, figures_hint: str = "") -> l
                 out.append(terminal.unbroken(Text.assemble("    ", (source.url, "underline"))))
         out.append("")
     if lesson.exercises:
-        out.append(Text.assemble(("Practise", "bold"), " (course start EXERCISE, then course check EXERCISE):"))
+        out.append(Text.assemble(("Practise", "bold"), f" ({command('start EXERCISE')}, then {command('check EXERCISE')}):"))
         out.append(terminal.labelled("  ", ", ".join(lesson.exercises)))
     if lesson.quiz is not None:
         out.append(Text.assemble(("Check yourself:", "bold"),
-                                 f" course quiz {lesson.id}  ({len(lesson.quiz.questions)} questions)"))
+                                 f" {command('quiz ' + lesson.id)}  ({len(lesson.quiz.questions)} questions)"))
     return out
 
 

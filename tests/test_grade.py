@@ -323,6 +323,8 @@ def test_ctrl_c_stops_cleanly_keeps_what_was_written_and_a_rerun_finishes(tmp_pa
                "--jobs", "2"]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
+    root_line = process.stdout.readline()  # the first line names the course root
+    assert root_line.startswith("course root: "), root_line + process.stderr.read()
     first = process.stdout.readline()  # a student is finished: the batch is under way
     assert first.startswith("student"), first + process.stderr.read()
     process.send_signal(signal.SIGINT)
@@ -397,37 +399,4 @@ def test_out_must_be_given(tmp_path, home):
     assert done.returncode == 2 and "--out" in done.stderr
 
 
-# --------------------------------------------------------------------------- the docs
-
-
-def _run_steps(node) -> list[str]:
-    if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "run" and isinstance(v, str)] + [
-            s for v in node.values() for s in _run_steps(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _run_steps(v)]
-    return []
-
-
-def test_the_github_actions_examples_in_the_docs_parse_and_use_real_options(tmp_path, home):
-    import re
-    import shlex
-
-    import yaml
-
-    text = (Path(__file__).resolve().parents[1] / "docs" / "classroom.md").read_text()
-    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
-    assert blocks
-    commands = []
-    for block in blocks:
-        for step in _run_steps(yaml.safe_load(block)):
-            commands += [line.strip() for line in step.splitlines() if line.strip().startswith("course ")]
-    assert any(" grade " in c for c in commands)
-    for command in commands:
-        words = shlex.split(command.replace("${{", "").replace("}}", ""))[1:]
-        if words[0] == "--course":
-            words = words[2:]
-        help_text = run_course(words[0], "--help", cwd=tmp_path).stdout
-        for word in words[1:]:
-            if word.startswith("--"):
-                assert word in help_text, f"`{command}`: course {words[0]} has no option {word}"
+# The GitHub Actions recipes in docs/classroom.md: tests/test_ci_recipes.py (linted, options checked).

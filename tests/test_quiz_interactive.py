@@ -112,16 +112,16 @@ def right_inputs(root: Path, seed: int = SEED) -> dict[str, str]:
 @pytest.fixture
 def course_env(tmp_path):
     """(course root, environment with COURSE_HOME in tmp) for running the real command."""
-    root = write_tiny_course(tmp_path / "course")
+    root = write_tiny_course(tmp_path / "tiny")
     env = dict(os.environ, COURSE_HOME=str(tmp_path / "home"), NO_COLOR="1", COLUMNS="80")
     env.pop("COURSE_ROOT", None)
     return root, env
 
 
 def spawn(root: Path, env: dict, *args: str):
-    child = pexpect.spawn(
-        sys.executable, ["-m", "course", "--course", str(root), *args],
-        env=env, encoding="utf-8", timeout=20, dimensions=(50, 80),
+    child = pexpect.spawn(  # run beside the course, so printed commands say `--course tiny`
+        sys.executable, ["-m", "course", "--course", root.name, *args],
+        env=env, encoding="utf-8", timeout=20, dimensions=(50, 80), cwd=str(root.parent),
     )
     return child
 
@@ -145,7 +145,7 @@ def test_answering_everything_right_shows_feedback_and_a_full_score(course_env):
     child.expect_exact("✓ Correct.")
     child.expect_exact("Transformer: Vaswani et al., 2017.")
     child.expect_exact("Why: The Transformer paper is from 2017.")
-    child.expect_exact("Re-read: A short history (course read intro)")
+    child.expect_exact("Re-read: A short history (course --course tiny read intro)")
     for question_id in ("static", "head-size", "order", "weights"):
         answer(child, inputs[question_id])
         child.expect_exact("✓ Correct.")
@@ -184,7 +184,7 @@ def test_wrong_answer_bad_input_hint_and_skip_then_final_advice(course_env):
     answer(child, "softmax")
     child.expect_exact("Score: 4 of 5 answered (1 skipped), 3 points of 5 (60%)")
     child.expect_exact("By section:")
-    child.expect_exact("Re-read (course read intro):")
+    child.expect_exact("Re-read (course --course tiny read intro):")
     child.expect_exact("- A short history")
     child.expect_exact("- Attention")
     child.expect(pexpect.EOF)
@@ -255,7 +255,7 @@ def test_without_seed_a_random_seed_is_printed(course_env):
     child.expect(r"Tiny quiz · 5 questions · seed (\d+)")
     seed = int(child.match.group(1))
     answer(child, "q")
-    child.expect_exact(f"course quiz intro --seed {seed}")
+    child.expect_exact(f"course --course tiny quiz intro --seed {seed}")
     child.expect(pexpect.EOF)
 
 
@@ -364,8 +364,8 @@ def run(root: Path, env: dict, *args: str, input: str | None = None):
     import subprocess
 
     return subprocess.run(
-        [sys.executable, "-m", "course", "--course", str(root), *args],
-        env=env, capture_output=True, text=True, timeout=60, input=input,
+        [sys.executable, "-m", "course", "--course", root.name, *args],
+        env=env, capture_output=True, text=True, timeout=60, input=input, cwd=root.parent,
     )
 
 
@@ -391,7 +391,7 @@ def test_answers_below_the_pass_mark_exit_1_and_text_fits_80_columns(course_env,
     graded = run(root, env, "quiz", "intro", "--answers", str(path))
     assert graded.returncode == 1, graded.stderr
     assert "Score: 4 of 5 answered (1 skipped), 0.33 points of 5 (7%)" in graded.stdout
-    assert "Re-read (course read intro):" in graded.stdout
+    assert "Re-read (course --course tiny read intro):" in graded.stdout
     assert all(len(line) <= 80 for line in graded.stdout.splitlines())
     assert "\x1b[" not in graded.stdout  # no styling when not a terminal
     assert not (Path(env["COURSE_HOME"]) / "progress.sqlite3").exists()  # --answers records nothing

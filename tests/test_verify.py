@@ -49,7 +49,8 @@ def test_the_built_in_course_verifies_clean(tmp_path, env):
     done = run_course("verify", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert out.startswith("validate: ok (1 lesson(s), 76 quiz question(s), 6 exercise(s)")
+    assert out.splitlines()[0].startswith("course root: ")
+    assert out.splitlines()[1].startswith("validate: ok (1 lesson(s), 76 quiz question(s), 6 exercise(s)")
     assert "quiz lesson-3: the answer key scores full marks for seeds 0-4" in out
     assert "softmax: reference passes 9/9 cases; starter not attempted (run: not attempted); 7/7 known mistakes caught" in out
     # which case and check catch each mistake, for authors

@@ -73,7 +73,15 @@ def validate(state, directory: str | None) -> None:
     """Check every content file; print each problem as FILE:LINE:COL: message."""
     from course.loader import load_course, validate_course
 
-    root = Path(directory).resolve() if directory else state.root
+    if directory:
+        from course.paths import RootChoice
+
+        choice = RootChoice(Path(directory).resolve(), "--course", directory)
+        click.echo(f"course root: {choice.path} (given to validate)")
+    else:
+        choice = state.choice
+        click.echo(choice.describe())
+    root = choice.path
     diagnostics = validate_course(root)
     if diagnostics:
         for diagnostic in diagnostics:
@@ -89,4 +97,37 @@ def validate(state, directory: str | None) -> None:
     )
 
 
-COMMANDS = [lessons, read, validate]
+@click.command("export")
+@click.argument("lesson_id", metavar="LESSON")
+@click.option("--format", "fmt", type=click.Choice(["qti", "moodle"]), required=True,
+              help="qti: a QTI 1.2 zip for Canvas; moodle: Moodle XML.")
+@click.option("--out", "out", metavar="FILE", required=True, type=click.Path(dir_okay=False),
+              help="The file to write (a .zip for qti, an .xml for moodle).")
+@click.option("--variants", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Fixed variants for each question with seeded parameters (one is shown to each student).")
+@pass_state
+def export(state, lesson_id: str, fmt: str, out: str, variants: int) -> None:
+    """Export a lesson's quiz for Canvas (QTI 1.2) or Moodle (XML).
+
+    \b
+    Each question becomes the nearest kind the system has; a question with seeded
+    parameters becomes a group of N fixed variants. Whatever cannot be exported is
+    listed below with the reason, never left out silently.
+    """
+    from course.export import export_lesson
+
+    lesson = find_lesson(state.course(), lesson_id)
+    report = export_lesson(lesson, fmt, Path(out), variants=variants)
+    click.echo(f"{len(report.exported)} question(s) of {lesson.id} written to {report.out} "
+               f"({'Canvas QTI 1.2' if fmt == 'qti' else 'Moodle XML'}):")
+    for question_id, how in report.exported.items():
+        click.echo(f"  {question_id}: {how}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    for question_id, reason in report.skipped:
+        click.echo(f"not exported: {question_id}: {reason}")
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} question(s) not exported (see above)")
+
+
+COMMANDS = [lessons, read, validate, export]

@@ -7,13 +7,14 @@ the grading path, inside the functions (`course --help` must stay light).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from course.commands.common import find_exercise, pass_state, use_color
+from course.commands.common import find_exercise, pass_state, shown_command, use_color
 from course.errors import UsageError
 from course.reports import FORMATS
 
@@ -112,7 +113,8 @@ def start_parts(exercise, path: Path, *, adopted: bool, colour: bool) -> list:
 
     from course import terminal
 
-    check = f"course check {exercise.id}" + ("" if _is_default_place(exercise.id, path) else f" {path}")
+    where = "" if _is_default_place(exercise.id, path) else " " + shlex.quote(str(path))
+    check = shown_command(f"check {exercise.id}{where}")
     mine = " (adopted: its checks set your status)" if adopted else ""
     return [
         Text(exercise.title, style="bold cyan"),
@@ -123,8 +125,8 @@ def start_parts(exercise, path: Path, *, adopted: bool, colour: bool) -> list:
         "",
         terminal.unbroken(Text.assemble(("Your file: ", "bold"), str(path), mine)),
         terminal.unbroken(f"Check it:  {check}"),
-        terminal.labelled("Stuck?     ", f"course hint {exercise.id} (the next hint), course hint {exercise.id} N "
-                                         "(hint N)"),
+        terminal.labelled("Stuck?     ", f"{shown_command('hint ' + exercise.id)} (the next hint), "
+                                         f"{shown_command('hint ' + exercise.id)} N (hint N)"),
     ]
 
 
@@ -134,7 +136,7 @@ def adopt_file(exercise, path: Path) -> Path:
 
     if not os.path.lexists(path):
         raise UsageError(f"file not found: {untrusted.name(str(path))} "
-                         f"(write it first, or let `course start {exercise.id}` write the starter)")
+                         f"(write it first, or let `{shown_command('start ' + exercise.id)}` write the starter)")
     if not path.is_file():
         raise UsageError(f"{untrusted.name(str(path))} is not a regular file")
     return path.resolve()
@@ -146,8 +148,9 @@ def write_starter(exercise, directory: Path, *, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UsageError(
             f"{target} already exists and may hold your work: check it with "
-            f"`course check {exercise.id} {target}`, make it yours with "
-            f"`course start {exercise.id} --adopt {target}`, or add --force to replace it with the starter"
+            f"`{shown_command(f'check {exercise.id} {shlex.quote(str(target))}')}`, make it yours with "
+            f"`{shown_command(f'start {exercise.id} --adopt {shlex.quote(str(target))}')}`, or add --force to "
+            f"replace it with the starter"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -278,9 +281,10 @@ def submission_path(exercise_id: str, file: str | None) -> Path:
     if here.is_file():
         return here
     if started is not None:
-        raise UsageError(f"{started} (written by `course start {exercise_id}`) no longer exists: pass the file to check")
+        raise UsageError(f"{started} (written by `{shown_command('start ' + exercise_id)}`) no longer exists: pass the file to check")
     raise UsageError(
-        f"no file to check: run `course start {exercise_id}` first, or pass one: course check {exercise_id} FILE"
+        f"no file to check: run `{shown_command('start ' + exercise_id)}` first, or pass one: "
+        f"{shown_command('check ' + exercise_id + ' FILE')}"
     )
 
 

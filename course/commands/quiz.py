@@ -73,7 +73,8 @@ def quiz(state: common.State, lesson_id: str, seed: int | None, restart: bool, a
         from course.quiz.answers import answer_key, dump_answers
 
         seed = seed or 0
-        header = f"Answer key: course quiz {lesson.id} --seed {seed}\nGrade with: course quiz {lesson.id} --answers FILE"
+        header = (f"Answer key: {common.shown_command(f'quiz {lesson.id} --seed {seed}')}\n"
+                  f"Grade with: {common.shown_command(f'quiz {lesson.id} --answers FILE')}")
         click.echo(dump_answers(answer_key(lesson.quiz, seed), header=header, seed=seed), nl=False)
         return
     if answers_path:
@@ -267,7 +268,8 @@ def _progress_text(data: dict) -> str:
     review = data["review"]
     parts.append("")
     if review["due"]:
-        parts.append(Text(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: course review"))
+        parts.append(Text(f"Review: {review['due']} question{'s' if review['due'] != 1 else ''} due now: "
+                          f"{common.shown_command('review')}"))
     else:
         parts.append(terminal.text(f"Review: nothing due ({review['questions']} "
                                    f"question{'s' if review['questions'] != 1 else ''} in the boxes)"))

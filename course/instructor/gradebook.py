@@ -40,6 +40,35 @@ FORMAT = 1  # of results.json
 SAVE_EVERY_SECONDS = 5.0  # results.json is rewritten at most this often while grading
 
 
+@dataclass(frozen=True)
+class ExerciseColumn:
+    """One graded exercise, as the gradebook shows it."""
+
+    id: str
+    title: str
+    max_score: float
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """What a gradebook says about the run besides the students: the course, the graded
+    exercises, the shard. `course merge` rebuilds it from the shards' results.json, so
+    that the merged files are the ones a single run writes."""
+
+    title: str
+    root: str
+    edition: str
+    fingerprint: str
+    strict: bool
+    exercises: tuple[ExerciseColumn, ...]
+    shard: str | None = None  # "K/N" when this run graded one shard of the class
+
+    @classmethod
+    def of(cls, course: Course, exercises, fingerprint: str, strict: bool, shard: str | None = None) -> "ClassInfo":
+        columns = tuple(ExerciseColumn(e.id, e.title, float(sum(c.points for c in e.cases))) for e in exercises)
+        return cls(course.title, str(course.root), course.edition, fingerprint, strict, columns, shard)
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -178,7 +207,7 @@ def result_from_dict(data: dict) -> CheckResult:
         cases=tuple(
             CaseResult(
                 name=c["name"], visibility=c["visibility"], points=float(c["max_score"]), score=float(c["score"]),
-                passed=bool(c["passed"]), check=c.get("check") or "", message=c.get("message") or "",
+                passed=bool(c["passed"]), check=c.get("check", ""), message=c.get("message") or "",
                 mistake=c.get("mistake") or "", advice=c.get("advice") or "",
             )
             for c in data["cases"]
@@ -204,25 +233,25 @@ class Gradebook:
     """The files in --out: per-student reports as each student finishes, results.json now
     and then, and grades.csv at the end. Every file is replaced atomically."""
 
-    def __init__(self, course: Course, out: Path, fingerprint: str, strict: bool, total: int, notes: list[str]):
-        self.course, self.out, self.fingerprint, self.strict = course, out, fingerprint, strict
-        self.total, self.notes = total, notes
+    def __init__(self, info: ClassInfo, out: Path, total: int, notes: list[str], refused: list[str] = ()):
+        self.info, self.out, self.total = info, out, total
+        self.notes, self.refused = notes, list(refused)
         self.students: dict[str, StudentGrade] = {}
         self.encoded: dict[str, str] = {}  # each student's JSON, encoded once
         self.last_save = time.monotonic()
         self.html = html_renderer()
 
-    def add(self, grade: StudentGrade) -> None:
-        """Record one student and write their files; a failure there makes them could-not-grade."""
-        try:
-            self._write_student(grade)
-        except Exception as error:  # one student's files must not stop the class
-            from course.grading.check import could_not_grade
+    def add(self, grade: StudentGrade, *, write_reports: bool = True) -> None:
+        """Record one student and write their files; a failure there makes them could-not-grade.
 
+        write_reports=False: the student's folder is already in --out (`course merge`)."""
+        try:
+            if write_reports:
+                self._write_student(grade)
+        except Exception as error:  # one student's files must not stop the class
             reason = f"the reports could not be written: {type(error).__name__}: {error}"
-            grade = StudentGrade(grade.student, grade.digest,
-                                 [could_not_grade(self.course.exercise(r.exercise), r.submission, reason)
-                                  for r in grade.results], notes=grade.notes)
+            grade = StudentGrade(grade.student, grade.digest, [_could_not_grade_like(r, reason) for r in grade.results],
+                                 notes=grade.notes)
         self.students[grade.student] = grade
         self.encoded[grade.student] = json.dumps(grade.as_dict(), indent=1, ensure_ascii=False)
 
@@ -238,7 +267,7 @@ class Gradebook:
         write_atomic(folder / GRADESCOPE_FILE, render("gradescope", grade.results))
         if self.html is not None:
             try:
-                write_atomic(folder / HTML_FILE, self.html(grade.results, title=f"{self.course.title}: results",
+                write_atomic(folder / HTML_FILE, self.html(grade.results, title=f"{self.info.title}: results",
                                                            student=grade.student))
             except Exception as error:  # the pictures are extras: a failure there costs no grade
                 grade.notes.append(f"{HTML_FILE} not written: {type(error).__name__}: {error}")
@@ -261,12 +290,12 @@ class Gradebook:
     def _results_json(self, partial: bool) -> dict:
         students = self.sorted_students()
         exercises = []
-        for index, exercise in enumerate(self.course.exercises):
+        for index, exercise in enumerate(self.info.exercises):
             results = [s.results[index] for s in students]
             exercises.append({
                 "id": exercise.id,
                 "title": exercise.title,
-                "max_score": float(sum(c.points for c in exercise.cases)),
+                "max_score": exercise.max_score,
                 "submitted": sum(1 for r in results if not _is_missing(r)),
                 "passed": sum(1 for r in results if r.passed),
                 "mean_score": round(sum(r.score for r in results) / len(results), 4) if results else None,
@@ -278,12 +307,14 @@ class Gradebook:
             "students_total": self.total,
             "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "engine_version": __version__,
-            "course": self.course.title,
-            "course_root": str(self.course.root),
-            "edition": self.course.edition,
-            "course_fingerprint": self.fingerprint,
-            "strict": self.strict,
-            "notes": list(self.notes),
+            "course": self.info.title,
+            "course_root": self.info.root,
+            "edition": self.info.edition,
+            "course_fingerprint": self.info.fingerprint,
+            "strict": self.info.strict,
+            "shard": self.info.shard,
+            "notes": sorted(dict.fromkeys(self.notes)),  # sorted: a merge of shards writes the same list
+            "refused": sorted(self.refused),
             "exercises": exercises,
         }  # "students" is appended by _save_results
 
@@ -303,15 +334,15 @@ class Gradebook:
             buffer.write(f"# COULD NOT GRADE: {failed} of {len(self.students)} students have exercises the grader "
                          f"could not grade (status could_not_grade, 0 points); run course grade again to retry\n")
         writer = csv.writer(buffer, lineterminator="\n")
-        exercises = list(self.course.exercises)
+        exercises = self.info.exercises
         header = ["student"]
         for exercise in exercises:
             header += [exercise.id, f"{exercise.id} status"]
         writer.writerow([untrusted.csv_cell(c) for c in [*header, "total"]])
         maxima = ["Points Possible"]
         for exercise in exercises:
-            maxima += [_points(sum(c.points for c in exercise.cases)), ""]
-        maxima.append(_points(sum(sum(c.points for c in e.cases) for e in exercises)))
+            maxima += [_points(exercise.max_score), ""]
+        maxima.append(_points(sum(e.max_score for e in exercises)))
         writer.writerow(maxima)
         for grade in self.sorted_students():
             row: list = [untrusted.csv_cell(grade.student)]
@@ -323,6 +354,19 @@ class Gradebook:
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def _could_not_grade_like(result: CheckResult, reason: str) -> CheckResult:
+    """`result`'s exercise and cases, as could not grade with `reason` (no points)."""
+    from course.grading.checks import message as check_message
+
+    reason = untrusted.clean(reason)
+    text = check_message(Check.COULD_NOT_GRADE, False, detail=reason)
+    cases = tuple(CaseResult(c.name, c.visibility, c.points, 0.0, False, Check.COULD_NOT_GRADE, text)
+                  for c in result.cases)
+    return CheckResult(exercise=result.exercise, status=Status.COULD_NOT_GRADE, score=0.0,
+                       max_score=result.max_score, cases=cases, submission=result.submission,
+                       notes=(f"could not grade: {reason}; run the same command again to retry",))
 
 
 def html_renderer() -> Callable[..., str] | None:

@@ -191,8 +191,9 @@ class CheckPool:
     queues up and nothing can deadlock. jobs=1 grades in this process, one at a time.
     """
 
-    def __init__(self, course: Course, *, jobs: int = DEFAULT_JOBS, strict: bool = False):
+    def __init__(self, course: Course, *, jobs: int = DEFAULT_JOBS, strict: bool = False, tracker=None):
         self.course, self.jobs, self.strict = course, max(1, int(jobs)), strict
+        self.tracker = tracker  # course.instructor.progress.Tracker: which files are being graded
         from course.grading import sandbox
 
         sandbox.isolation_available()  # probe once, here: the workers inherit the answer
@@ -203,8 +204,10 @@ class CheckPool:
         if self.jobs == 1 or not hasattr(os, "fork"):
             for task in tasks:
                 exercise = self.course.exercise(task.exercise)
-                yield task, check_source(self.course, exercise, task.source, filename=task.filename,
-                                         strict=self.strict)
+                self._begin(task)
+                result = check_source(self.course, exercise, task.source, filename=task.filename, strict=self.strict)
+                self._end(task)
+                yield task, result
             return
         yield from self._run_parallel(deque(tasks))
 
@@ -220,6 +223,8 @@ class CheckPool:
                         task = pending.popleft()
                         worker[1].send(task)
                         sent[worker[1]].append(task)
+                        if len(sent[worker[1]]) == 1:  # the worker grades it now (the others wait)
+                            self._begin(task)
                 for connection in wait([c for c, tasks in sent.items() if tasks]):
                     worker = next(w for w in workers if w[1] is connection)
                     try:
@@ -237,11 +242,22 @@ class CheckPool:
                         worker = self._spawn()
                         workers.append(worker)
                         sent[worker[1]] = deque()
+                    self._end(task)
+                    if sent.get(worker[1]):
+                        self._begin(sent[worker[1]][0])  # the one it held ahead is being graded now
                     if isinstance(result, CourseError):
                         raise result
                     yield task, result
         finally:
             self._shutdown(workers)
+
+    def _begin(self, task: Task) -> None:
+        if self.tracker is not None:
+            self.tracker.begin(task.key)
+
+    def _end(self, task: Task) -> None:
+        if self.tracker is not None:
+            self.tracker.end(task.key)
 
     def _spawn(self):
         import multiprocessing

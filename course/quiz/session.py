@@ -21,6 +21,7 @@ from course.model import Lesson
 from course.progress.store import ProgressStore
 from course.quiz import grading, review, typed
 from course.quiz.grading import AnswerResult, QuizResult, fmt_points
+from course.paths import command
 from course.quiz.run import QuizRun, record
 from course.quiz.variants import QuestionInstance, instantiate
 
@@ -170,7 +171,7 @@ def show_feedback(term: Terminal, instance: QuestionInstance, result: AnswerResu
         term.item("  ", f"{_label(instance, choice)}{choice}: {explanation}")
     if result.explanation:
         term.item("  Why: ", result.explanation)
-    term.item("  ", f"Re-read: {section_title(lesson, result.section)} (course read {lesson.id})", dim=True)
+    term.item("  ", f"Re-read: {section_title(lesson, result.section)} ({command('read ' + lesson.id)})", dim=True)
 
 
 # --------------------------------------------------------------------------- a quiz
@@ -253,7 +254,7 @@ def summary_lines(result: QuizResult, lesson: Lesson) -> list[tuple[str, dict]]:
                           f"{points(s.score)} of {fmt_points(s.max_score)}", {}))
     reread = result.sections_to_reread()
     if reread:
-        lines.append((f"Re-read (course read {lesson.id}):", {"bold": True}))
+        lines.append((f"Re-read ({command('read ' + lesson.id)}):", {"bold": True}))
         lines.extend((f"  - {section_title(lesson, s)}", {}) for s in reread)
     return lines
 
@@ -277,10 +278,10 @@ def show_summary(term: Terminal, result: QuizResult, lesson: Lesson, *, status: 
         else:
             term.item("", line, **style)
     if status == "stopped":
-        term.say(f"Go on where you stopped: course quiz {lesson.id} (same seed {result.seed}); "
-                 f"start over: course quiz {lesson.id} --restart", dim=True)
+        term.say(f"Go on where you stopped: {command('quiz ' + lesson.id)} (same seed {result.seed}); "
+                 f"start over: {command('quiz ' + lesson.id + ' --restart')}", dim=True)
     else:
-        term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
+        term.say(f"Same questions again: {command(f'quiz {lesson.id} --seed {result.seed}')}", dim=True)
 
 
 # --------------------------------------------------------------------------- review

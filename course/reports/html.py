@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.paths import command
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NOT_XML = re.compile("[\ufffe\uffff]")  # noncharacters: valid Unicode, but XML 1.0 forbids them
@@ -161,8 +162,8 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
     if status is Status.NOT_ATTEMPTED:
         message = result.cases[0].message if result.cases else "not attempted"
         out.append(f"<p>{_e(message)}</p>")
-        out.append(f"<p>Write your implementation, then run <code>course check {_e(result.exercise)}</code> again.</p>")
-        out += [f'<p class="note">Note: {_e(note)}</p>' for note in result.notes]
+        out.append(f"<p>Write your implementation, then run <code>{_e(command('check ' + result.exercise))}</code> again.</p>")
+        out += [f"<p class=\"note\">Note: {_e(note)}</p>" for note in result.notes]
         out.append("</section>")
         return out
     if result.load_error:

@@ -16,6 +16,7 @@ import click
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.paths import command
 
 MAX_WIDTH = 100  # at most; the terminal's width (course.terminal.columns: COLUMNS, else 80 when piped)
 
@@ -90,8 +91,8 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
         message = printable(result.cases[0].message) if result.cases else "not attempted"
         lines += _wrap(message, "  ", width=width)
         lines += _wrap(
-            f"Write your implementation, then run `course check {result.exercise}` again. "
-            f"Stuck? `course hint {result.exercise}`.",
+            f"Write your implementation, then run `{command('check ' + result.exercise)}` again. "
+            f"Stuck? `{command('hint ' + result.exercise)}`.",
             "  ", width=width)
         for note in result.notes:
             lines += _wrap(f"Note: {note}", "  ", width=width)
@@ -143,8 +144,9 @@ def hint_pointer(exercise: str, hints) -> str:
     numbers = [str(n) for n in hints]
     listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
     about = f"Hint{'s' if len(numbers) > 1 else ''} {listed} {'are' if len(numbers) > 1 else 'is'} about the failed cases"
-    return (f"Stuck? {about}: `course hint {exercise} {numbers[0]}` shows hint {numbers[0]} "
-            f"(`course hint {exercise}` shows the next one you have not seen).")
+    hint = command("hint " + exercise)
+    return (f"Stuck? {about}: `{hint} {numbers[0]}` shows hint {numbers[0]} "
+            f"(`{hint}` shows the next one you have not seen).")
 
 
 def _wrap(text: str, first: str, indent_rest: str | None = None, visible_first: str | None = None, *,
