@@ -208,7 +208,7 @@ def test_q_saves_what_was_answered_and_ends(course_env):
     answer(child, "q")
     child.expect_exact("Stopped: 2 of 5 answered, all saved; 3 to go.")
     child.expect_exact("Score so far: 2 of 5 answered, 1 point of 2")
-    child.expect_exact(f"Go on where you stopped: course quiz intro (same seed {SEED})")
+    child.expect_exact(f"Go on where you stopped: course --course tiny quiz intro (same seed {SEED})")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -272,7 +272,7 @@ def test_quit_and_resume_goes_on_with_the_same_seed_at_the_first_unanswered_ques
     child.expect_exact("Question 3/5")
     answer(child, "q")
     child.expect_exact("Stopped: 1 of 5 answered, 1 skipped, all saved; 3 to go.")
-    child.expect_exact(f"Go on where you stopped: course quiz intro (same seed {seed})")
+    child.expect_exact(f"Go on where you stopped: course --course tiny quiz intro (same seed {seed})")
     child.expect(pexpect.EOF)
 
     again = spawn(root, env, "quiz", "intro")  # no seed again: the unfinished attempt's
@@ -312,7 +312,7 @@ def test_another_seed_is_refused_while_an_attempt_is_unfinished_and_restart_star
     refused = run(root, env, "quiz", "intro", "--seed", "9")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert f"unfinished attempt at this quiz with seed {SEED} (1 of 5 answered)" in refused.stderr
-    assert "course quiz intro --restart --seed 9" in refused.stderr
+    assert "course --course tiny quiz intro --restart --seed 9" in refused.stderr
     restarted = spawn(root, env, "quiz", "intro", "--restart", "--seed", "9")
     restarted.expect_exact("Tiny quiz · 5 questions · seed 9")
     restarted.expect_exact("Question 1/5")

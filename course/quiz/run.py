@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from course.errors import UsageError
+from course.paths import command
 from course.model import Lesson
 from course.progress.store import ProgressStore
 from course.quiz import grading, review
@@ -68,8 +69,8 @@ class QuizRun:
                 count = len(store.attempt_answers(unfinished["id"]))
                 raise UsageError(
                     f"you have an unfinished attempt at this quiz with seed {unfinished['seed']} "
-                    f"({count} of {len(lesson.quiz.questions)} answered): `course quiz {lesson.id}` goes on with it; "
-                    f"`course quiz {lesson.id} --restart --seed {seed}` starts over with seed {seed}"
+                    f"({count} of {len(lesson.quiz.questions)} answered): `{command('quiz ' + lesson.id)}` goes on "
+                    f"with it; `{command(f'quiz {lesson.id} --restart --seed {seed}')}` starts over with seed {seed}"
                 )
             run = cls(lesson, store, unfinished["seed"], instantiate_quiz(lesson.quiz, unfinished["seed"]),
                       attempt_id=unfinished["id"], resumed=True)

@@ -193,7 +193,7 @@ def run_quiz(*, lesson: Lesson, store: ProgressStore, term: Terminal, seed: int 
         first = run.next()
         where = f"going on at question {first[0]}" if first else "nothing left to answer"
         term.say(f"Resuming your unfinished attempt: {done} of {run.total} answered, {where} "
-                 f"(`course quiz {lesson.id} --restart` starts over).", dim=True)
+                 f"(`{command('quiz ' + lesson.id + ' --restart')}` starts over).", dim=True)
     status, interrupted = "finished", False
     try:
         for number, instance in run.pending():
@@ -264,7 +264,7 @@ def show_summary(term: Terminal, result: QuizResult, lesson: Lesson, *, status: 
     skipped = f", {result.skipped} skipped" if result.skipped else ""
     if not saved:
         term.say("Stopped before the first answer: nothing was saved (that is not an attempt).", bold=True)
-        term.say(f"Same questions again: course quiz {lesson.id} --seed {result.seed}", dim=True)
+        term.say(f"Same questions again: {command(f'quiz {lesson.id} --seed {result.seed}')}", dim=True)
         return
     if status == "stopped":
         left = result.total - len(result.results)
