@@ -1,4 +1,4 @@
-"""Reading the course: `course lessons`, `course read`, `course validate`."""
+"""Reading the course: `course lessons`, `course read`, `course validate`, `course schema`."""
 from __future__ import annotations
 
 import shutil
@@ -79,4 +79,23 @@ def validate(state, directory: str | None) -> None:
     )
 
 
-COMMANDS = [lessons, read, validate]
+@click.command()
+@click.option("--out", "out_dir", metavar="DIR", required=True, type=click.Path(file_okay=False),
+              help="Folder for the schema files (created if missing).")
+def schema(out_dir: str) -> None:
+    """Write the JSON Schemas of course.yaml, lesson, quiz and exercise files to DIR.
+
+    \b
+    For editors: a YAML file whose first line is
+      # yaml-language-server: $schema=<path to DIR>/lesson.schema.json
+    gets completion, hover help and checks in VS Code's YAML extension. The schemas
+    are generated from the same models `course validate` checks with (the course's own
+    files point at copies shipped with the engine).
+    """
+    from course.schema import write_schemas
+
+    for path in write_schemas(Path(out_dir)):
+        click.echo(str(path))
+
+
+COMMANDS = [lessons, read, validate, schema]
