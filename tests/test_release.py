@@ -69,13 +69,14 @@ def test_release_writes_a_student_course_root_that_validates(release):
 def test_release_holds_exactly_the_allowed_files(release):
     out = release["out"]
     names = {p.relative_to(out).as_posix() for p in files_of(out)}
-    expected = {"course.yaml", "README.md"}
+    expected = {"course.yaml", "README.md"} | {f"schemas/{kind}.schema.json" for kind in ("course", "lesson", "quiz",
+                                                                                       "exercise")}
     for lesson in COURSE.lessons:
         expected.add(f"content/{lesson.id}/lesson.yaml")
         if lesson.quiz:
             expected.add(f"content/{lesson.id}/quiz.yaml")
     for exercise in COURSE.exercises:
-        for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE):
+        for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE, *exercise.data):
             expected.add(f"exercises/{exercise.id}/{name}")
     assert names == expected
     assert not any(part in ("mistakes", "__pycache__") for p in files_of(out) for part in p.parts)
