@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from course.errors import ContentError, Diagnostic, Where
-from course.yamlsafe import YNode, parse_file
 
-if TYPE_CHECKING:  # the models import pydantic: only when a file is really validated
+if TYPE_CHECKING:  # the models import pydantic, yamlsafe PyYAML: only when a file is really read
     from course import model as m
+    from course.yamlsafe import YNode
 
 LESSON_FILE = "lesson.yaml"
 QUIZ_FILE = "quiz.yaml"
@@ -51,7 +51,9 @@ class Context:
         except ValueError:
             return str(path)
 
-    def parse(self, path: Path) -> YNode | None:
+    def parse(self, path: Path) -> "YNode | None":
+        from course.yamlsafe import parse_file
+
         try:
             return parse_file(path, self.display(path))
         except ContentError as error:
@@ -83,7 +85,7 @@ class Context:
         self.nodes[id(result)] = node
         return result
 
-    def node(self, obj: Any) -> YNode:
+    def node(self, obj: Any) -> "YNode":
         return self.nodes[id(obj)]
 
     def where_of(self, obj: Any, *path) -> Where:
@@ -96,13 +98,13 @@ class Context:
         return node.where if node is not None else obj.where
 
 
-def _describe(node: YNode) -> str:
+def _describe(node: "YNode") -> str:
     from course.diagnose import describe
 
     return describe(node)
 
 
-def place(value: Any, node: YNode) -> None:
+def place(value: Any, node: "YNode") -> None:
     """Give every model object of a validated tree the position of its YAML definition."""
     from course.model import CourseModel
 
@@ -322,31 +324,72 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=lambda d: (d.where.file, d.where.line, d.where.column))
 
 
-def preview_exercise(root: Path, exercise_id: str) -> "m.Exercise | None":
-    """One exercise read from its own exercise.yaml, or None when absent or broken.
+class ExerciseLimitsPreview(NamedTuple):
+    wall_seconds: float
+    memory_mb: int
+
+
+class ExercisePreview:
+    """An exercise as far as starting its sandbox goes, read from the course cache
+    (course.cache) without importing the models: its function, limits and starter.
+    Anything else is read from the exercise itself, loaded on first use."""
+
+    def __init__(self, root: Path, exercise_id: str, launch: dict[str, Any]):
+        self.root, self.id = root, exercise_id
+        self.function: str = launch["function"]
+        self.limits = ExerciseLimitsPreview(launch["wall_seconds"], launch["memory_mb"])
+        self.starter: str = launch["starter"]
+        self.folder = Path(launch["folder"])
+        self._exercise: Any = None
+
+    @property
+    def starter_path(self) -> Path:
+        return self.folder / self.starter
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self._exercise is None:
+            self._exercise = load_course(self.root).exercise(self.id)
+        return getattr(self._exercise, name)
+
+
+def preview_exercise(root: Path, exercise_id: str) -> "m.Exercise | ExercisePreview | None":
+    """One exercise, as quickly as possible; None when absent or broken.
 
     No cross-file checks: `course check` uses it to start the sandbox child before the
-    whole course is loaded and validated (which then happens as usual).
+    whole course is loaded and validated (which then happens as usual). From the course
+    cache when the course has not changed since it last loaded (no models imported),
+    else read from its own exercise.yaml.
     """
+    from course import cache
+
     root = Path(root).resolve()
     path = root / "exercises" / exercise_id / EXERCISE_FILE
     if not ID_PATTERN.match(exercise_id) or not path.is_file():
         return None
+    launch = cache.read_launch(root, cache.course_key(root))
+    if launch is not None and exercise_id in launch:
+        return ExercisePreview(root, exercise_id, launch[exercise_id])
     ctx = Context(root)
     exercise = _exercise(ctx, path, _manifest(ctx, root).edition)
     return exercise if exercise is not None and not ctx.diagnostics else None
 
 
 def validate_course(root: Path, *, run_code: bool = True) -> list[Diagnostic]:
-    """Every content problem of the course at `root`, in file order.
+    """Every content problem of the course at `root`, in file order; never from the cache.
 
     Beyond what loading checks: files in lesson and exercise folders that nothing
     declares, and (run_code) the lessons' `runnable` examples, each run in the sandbox.
     """
-    from course import lint
+    from course import cache, lint
 
+    root = Path(root).resolve()
+    key = cache.course_key(root)
     course, diagnostics = _read_course(root)
     if course is not None:
+        if not diagnostics:
+            cache.write(root, key, course)
         diagnostics = diagnostics + lint.undeclared_files(course)
         if run_code:
             diagnostics += lint.failing_examples(course)
@@ -354,8 +397,20 @@ def validate_course(root: Path, *, run_code: bool = True) -> list[Diagnostic]:
 
 
 def load_course(root: Path) -> "m.Course":
-    """The course at `root` as typed objects; ContentError lists every problem."""
+    """The course at `root` as typed objects; ContentError lists every problem.
+
+    A course that loaded without problems is cached (course.cache) and, while none of
+    its files and nothing of the engine changes, read back instead of validated again.
+    """
+    from course import cache
+
+    root = Path(root).resolve()
+    key = cache.course_key(root) if root.is_dir() else None
+    cached = cache.read_course(root, key)
+    if cached is not None:
+        return cached
     course, diagnostics = _read_course(root)
     if diagnostics or course is None:
         raise ContentError(_sorted(diagnostics))
+    cache.write(root, key, course)
     return course
