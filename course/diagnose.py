@@ -64,10 +64,15 @@ class _Step(typing.NamedTuple):
 
 def _strip(tp: Any) -> tuple[Any, list]:
     meta: list = []
-    while get_origin(tp) is Annotated:
+    while True:
+        if isinstance(tp, typing.ForwardRef):  # a recursive type ("Input" inside DictInput)
+            tp = tp.__forward_arg__
+        if isinstance(tp, str):
+            tp = getattr(m, tp, Any)
+        if get_origin(tp) is not Annotated:
+            return tp, meta
         tp, *more = get_args(tp)
         meta.extend(more)
-    return tp, meta
 
 
 def _is_model(tp: Any) -> bool:

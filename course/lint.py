@@ -127,8 +127,10 @@ def failing_examples(course: "Course") -> list[Diagnostic]:
     if not examples:
         return []
     from course.grading import sandbox
+    from course.grading.check import hidden_paths
 
     limits = sandbox.Limits(wall_seconds=EXAMPLE_SECONDS, cpu_seconds=int(EXAMPLE_SECONDS))
+    hidden = hidden_paths(course)  # as for a student's file: no course files, no engine, no progress
     found = []
     for start in range(0, len(examples), PARALLEL_EXAMPLES):
         batch = examples[start:start + PARALLEL_EXAMPLES]
@@ -138,7 +140,7 @@ def failing_examples(course: "Course") -> list[Diagnostic]:
                 source = block.source.rstrip("\n") + f"\n\n\ndef {EXAMPLE_PROBE}():\n    return None\n"
                 try:
                     session = sandbox.start(source, filename=EXAMPLE_FILENAME, function=EXAMPLE_PROBE,
-                                            limits=limits, hidden_paths=[course.root])
+                                            limits=limits, hidden_paths=hidden)
                 except (sandbox.SandboxError, sandbox.SandboxUnavailable, OSError) as error:
                     found.append(_example_problem(course, lesson, position, block, f"could not be run: {error}"))
                     continue

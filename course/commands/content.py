@@ -92,9 +92,14 @@ def schema(out_dir: str) -> None:
     are generated from the same models `course validate` checks with (the course's own
     files point at copies shipped with the engine).
     """
+    from course.errors import UsageError
     from course.schema import write_schemas
 
-    for path in write_schemas(Path(out_dir)):
+    try:
+        written = write_schemas(Path(out_dir))
+    except OSError as error:
+        raise UsageError(f"cannot write the schemas to {out_dir}: {error.strerror or error}") from None
+    for path in written:
         click.echo(str(path))
 
 
