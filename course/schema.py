@@ -39,9 +39,23 @@ def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one kind of course file."""
     from course.model import FILE_MODELS
 
+    _build_models()
     schema = FILE_MODELS[kind].model_json_schema(by_alias=True, mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": FILE_NAMES[kind], **{
         key: value for key, value in schema.items() if key != "title"}}
+
+
+def _build_models() -> None:
+    """Build every model now: the models defer it to their first use, and a default that is a
+    model (`limits`) can only be written into a schema once its class is built."""
+    from course.model import CourseModel
+
+    pending = [CourseModel]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if not cls.__pydantic_complete__:
+            cls.model_rebuild()
 
 
 def schema_text(kind: str) -> str:
