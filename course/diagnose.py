@@ -192,7 +192,8 @@ def suggest(word: str, options) -> str:
 
 
 def _type_message(expected: str, node: YNode | None) -> str:
-    surprise = yaml11_surprise(node) if node is not None else ""
+    container = expected.startswith(("a list", "a mapping", "an argument", "a block"))
+    surprise = yaml11_surprise(node) if node is not None and not container else ""
     if surprise:
         return f"expected {expected}: {surprise}"
     return f"expected {expected}, got {describe(node)}"
