@@ -10,7 +10,6 @@ surprise (`no`, `1e-6`, `0777`, a date) is explained rather than reported as a w
 from __future__ import annotations
 
 import collections.abc
-import difflib
 import types
 import typing
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 from course import model as m
-from course.errors import Diagnostic, Where
+from course.errors import Diagnostic, Where, did_you_mean
 from course.yamlsafe import YNode, yaml11_surprise
 
 _EXPECTED = {
@@ -186,11 +185,6 @@ def describe(node: YNode | None) -> str:
     return f"{kinds.get(node.tag, node.tag)} '{node.raw}'"
 
 
-def suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _type_message(expected: str, node: YNode | None) -> str:
     container = expected.startswith(("a list", "a mapping", "an argument", "a block"))
     surprise = yaml11_surprise(node) if node is not None and not container else ""
@@ -280,7 +274,7 @@ def _explain_one(item: dict, loc: tuple, model: type[BaseModel], root: YNode) ->
         return at(f"missing required key '{loc[-1]}' in {_noun(parent.tp)}", _where(parent, written.where))
     if kind == "extra_forbidden":
         allowed = _strip(parent.tp)[0].yaml_keys() if _is_model(_strip(parent.tp)[0]) else ()
-        return at(f"unknown key '{loc[-1]}' in {_noun(parent.tp)}{suggest(loc[-1], allowed)}",
+        return at(f"unknown key '{loc[-1]}' in {_noun(parent.tp)}{did_you_mean(loc[-1], allowed)}",
                   here.key_where or _where(parent, written.where))
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return at(*_union_message(kind, ctx, here))
@@ -301,7 +295,7 @@ def _explain_one(item: dict, loc: tuple, model: type[BaseModel], root: YNode) ->
         node = here.node
         if node is None or node.kind != "scalar" or node.tag != "str":
             return at(_type_message("one of: " + ", ".join(choices), node))
-        return at(f"'{node.value}' is not one of: {', '.join(choices)}{suggest(node.value, choices)}")
+        return at(f"'{node.value}' is not one of: {', '.join(choices)}{did_you_mean(node.value, choices)}")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return at(_range_message(here.tp, ctx, here.node, item.get("input")))
     if kind == "finite_number":
@@ -333,7 +327,7 @@ def _union_message(kind: str, ctx: dict, here: _Step) -> tuple[str, Where | None
             return f"{article} {noun} has exactly one of {', '.join(tags)}; this one has {', '.join(node.value)}", None
         if kind == "union_tag_invalid" and node is not None and node.kind == "map":
             key = ctx.get("tag", "")
-            return f"unknown {one_key.kind_word} '{key}'{suggest(key, tags)}", (node.keys or {}).get(key)
+            return f"unknown {one_key.kind_word} '{key}'{did_you_mean(key, tags)}", (node.keys or {}).get(key)
         return _type_message(one_key.expected, node), None
     if node is None or node.kind != "map":
         return _type_message(f"a mapping for the {noun}", node), None
@@ -343,7 +337,7 @@ def _union_message(kind: str, ctx: dict, here: _Step) -> tuple[str, Where | None
     if kind_node.kind != "scalar" or kind_node.tag != "str":
         return _type_message("one of: " + ", ".join(tags), kind_node), kind_node.where
     value = kind_node.value
-    return f"'{value}' is not one of: {', '.join(tags)}{suggest(value, tags)}", kind_node.where
+    return f"'{value}' is not one of: {', '.join(tags)}{did_you_mean(value, tags)}", kind_node.where
 
 
 def _problem(problem: m.Problem, node: YNode) -> Diagnostic:

@@ -33,6 +33,14 @@ class Diagnostic:
         return f"{self.where}: {self.message}"
 
 
+def did_you_mean(word: object, options) -> str:
+    """"; did you mean 'x'?" for the closest of `options`, or "" (every "unknown ..." message ends so)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(option) for option in options], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 class CourseError(Exception):
     """Base class: a problem the user can fix; never shown as a traceback."""
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from course.errors import ContentError, Diagnostic, Where
+from course.errors import ContentError, Diagnostic, Where, did_you_mean
 
 if TYPE_CHECKING:  # the models import pydantic, yamlsafe PyYAML: only when a file is really read
     from course import model as m
@@ -140,12 +140,6 @@ def _unique(ctx: Context, items, key, what: str) -> set:
     return set(seen)
 
 
-def _suggest(word: str, options) -> str:
-    from course.diagnose import suggest
-
-    return suggest(word, options)
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -192,7 +186,7 @@ def _quiz(ctx: Context, path: Path, lesson: "m.Lesson | None") -> "m.Quiz | None
     for question in quiz.questions:
         if question.section not in section_ids:
             ctx.error(question.where, f"question '{question.id}' names unknown section "
-                                      f"'{question.section}'{_suggest(question.section, section_ids)}")
+                                      f"'{question.section}'{did_you_mean(question.section, section_ids)}")
     return quiz
 
 
@@ -239,7 +233,7 @@ def _check_npz_keys(ctx: Context, exercise: "m.Exercise") -> None:
             if keys is None:
                 ctx.error(spec.where, f"data file '{spec.npz.file}' is not a readable .npz file")
             elif spec.npz.key not in keys:
-                ctx.error(spec.where, f"'{spec.npz.file}' has no array '{spec.npz.key}'{_suggest(spec.npz.key, keys)}")
+                ctx.error(spec.where, f"'{spec.npz.file}' has no array '{spec.npz.key}'{did_you_mean(spec.npz.key, keys)}")
 
 
 def _npz_keys(path: Path) -> set[str] | None:
@@ -307,17 +301,17 @@ def _check_course(ctx: Context, lessons: list, exercises: list) -> None:
         for index, exercise_id in enumerate(lesson.exercises):
             if exercise_id not in exercise_ids and exercise_id not in ctx.broken_ids:
                 ctx.error(ctx.where_of(lesson, "exercises", index),
-                          f"lesson '{lesson.id}' lists unknown exercise '{exercise_id}'{_suggest(exercise_id, exercise_ids)}")
+                          f"lesson '{lesson.id}' lists unknown exercise '{exercise_id}'{did_you_mean(exercise_id, exercise_ids)}")
     for exercise in exercises:
         if exercise.lesson in ctx.broken_ids:
             continue
         if exercise.lesson not in lesson_ids:
             ctx.error(exercise.where, f"exercise '{exercise.id}' names unknown lesson "
-                                      f"'{exercise.lesson}'{_suggest(exercise.lesson, lesson_ids)}")
+                                      f"'{exercise.lesson}'{did_you_mean(exercise.lesson, lesson_ids)}")
         elif exercise.section and by_id[exercise.lesson].section(exercise.section) is None:
             sections = [s.id for s in by_id[exercise.lesson].sections]
             ctx.error(exercise.where, f"exercise '{exercise.id}' names unknown section "
-                                      f"'{exercise.section}'{_suggest(exercise.section, sections)}")
+                                      f"'{exercise.section}'{did_you_mean(exercise.section, sections)}")
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

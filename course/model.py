@@ -45,7 +45,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from course.errors import Where
+from course.errors import Where, did_you_mean
 
 FORMAT_VERSION = 1
 
@@ -314,13 +314,6 @@ def _duplicates(items, key, what: str, path: str) -> Iterator[Problem]:
             yield Problem((path, index), f"duplicate {what} '{value}' (first at line {{line}})", (path, seen[value]))
         else:
             seen[value] = index
-
-
-def _suggest(word: str, options) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -639,13 +632,13 @@ class GraphFigure(FigureBase):
         for index, edge in enumerate(self.edges):
             for end in (edge.source, edge.target):
                 if end not in ids:
-                    yield Problem(("edges", index), f"edge refers to unknown node '{end}'{_suggest(end, ids)}")
+                    yield Problem(("edges", index), f"edge refers to unknown node '{end}'{did_you_mean(end, ids)}")
         owner: dict[str, str] = {}
         for index, cluster in enumerate(self.clusters):
             for node_id in cluster.nodes:
                 if node_id not in ids:
                     yield Problem(("clusters", index),
-                                  f"cluster '{cluster.id}' lists unknown node '{node_id}'{_suggest(node_id, ids)}")
+                                  f"cluster '{cluster.id}' lists unknown node '{node_id}'{did_you_mean(node_id, ids)}")
                 elif node_id in owner:
                     yield Problem(("clusters", index), f"node '{node_id}' is already in cluster '{owner[node_id]}'")
                 else:
@@ -715,17 +708,17 @@ class Lesson(CourseModel):
             for b, block in enumerate(section.blocks):
                 if isinstance(block, FigureRef) and block.figure not in figure_ids:
                     yield Problem(("sections", s, "blocks", b, "figure"),
-                                  f"unknown figure '{block.figure}'{_suggest(block.figure, figure_ids)}")
+                                  f"unknown figure '{block.figure}'{did_you_mean(block.figure, figure_ids)}")
         for f, figure in enumerate(self.figures):
             for source in figure.sources:
                 if source not in source_ids:
                     yield Problem(("figures", f), f"figure '{figure.id}' cites unknown source "
-                                                  f"'{source}'{_suggest(source, source_ids)}")
+                                                  f"'{source}'{did_you_mean(source, source_ids)}")
             for s, series in enumerate(getattr(figure, "series", ())):
                 for p, point in enumerate(series.points):
                     if point.source and point.source not in source_ids:
                         yield Problem(("figures", f, "series", s, "points", p),
-                                      f"unknown source '{point.source}'{_suggest(point.source, source_ids)}")
+                                      f"unknown source '{point.source}'{did_you_mean(point.source, source_ids)}")
 
 
 # --------------------------------------------------------------------------- quizzes
@@ -933,7 +926,7 @@ class NumericQuestion(Question):
         for placeholder in re.findall(r"\{([^{}]*)\}", self.prompt):
             if placeholder not in names:
                 yield Problem(("prompt",), f"prompt uses {{{placeholder}}} but the question has no such parameter"
-                                           f"{_suggest(placeholder, names)}")
+                                           f"{did_you_mean(placeholder, names)}")
 
 
 class OrderingQuestion(Question):
@@ -1333,7 +1326,7 @@ class Exercise(CourseModel):
                 if isinstance(spec, NpzInput) and spec.npz.file not in self.data:
                     yield Problem(("cases", index) + path + ("npz", "file"),
                                   f"'{spec.npz.file}' is not one of the exercise's `data` files"
-                                  f"{_suggest(spec.npz.file, self.data)}")
+                                  f"{did_you_mean(spec.npz.file, self.data)}")
 
     def _complete(self) -> "Exercise":
         """Each case with the exercise's tolerance (unless its own) and checks merged in."""
