@@ -12,10 +12,13 @@ used again while its key is the same:
   (__pycache__ aside), YAML files by a hash of their bytes, the others by size and
   modification time (loading only asks whether they exist, and lists .npz members).
 
-The entry starts with a small header in plain Python types: per exercise what starting
-its sandbox needs (function, limits, starter), so `course check` can start the child
-before it imports the models at all (see course.loader.preview_exercise). A course with
-any problem is never cached; `course validate` always validates.
+An entry is three pickles in a row. A small header in plain Python types: per exercise
+what starting its sandbox needs (function, limits, starter), so `course check` can start
+the child before it imports the models at all (see course.loader.preview_exercise). The
+course without its lessons: root, manifest, exercises. The lessons, unpickled only when
+asked for (course.model.Course takes them as a function), so that grading an exercise
+builds neither the lesson nor the quiz models. A course with any problem is never
+cached; `course validate` always validates.
 
 Where: $COURSE_CACHE ("off" turns the cache off), else the platform's user cache folder
 (not COURSE_HOME: a cache is not progress, and `course demo` must leave that alone). A
@@ -24,6 +27,7 @@ damaged, foreign or unreadable entry is a miss, never an error.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
@@ -36,10 +40,11 @@ from course.paths import APP_NAME, PACKAGE_DIR
 if TYPE_CHECKING:
     from course.model import Course
 
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 MAX_ENTRIES = 32
 # The engine files whose change changes what loading a course gives.
-ENGINE_FILES = ("model.py", "loader.py", "yamlsafe.py", "diagnose.py", "errors.py", "cache.py")
+ENGINE_FILES = ("model/__init__.py", "model/base.py", "model/course.py", "model/lessons.py", "model/quizzes.py",
+                "model/exercises.py", "loader.py", "yamlsafe.py", "diagnose.py", "errors.py", "cache.py")
 SKIPPED_FOLDERS = ("__pycache__",)
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -123,7 +128,8 @@ def write(root: Path, key: str, course: "Course") -> None:
         handle, temporary = tempfile.mkstemp(prefix=".course-", suffix=".tmp", dir=folder)
         with os.fdopen(handle, "wb") as out:
             pickle.dump((ENTRY_FORMAT, key, _launch_data(course)), out, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(course, out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((course.manifest, course.exercises), out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(course.lessons, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, _entry_path(folder, root))
         _prune(folder)
     except Exception:  # a cache that cannot be written is only slower
@@ -142,47 +148,57 @@ def _prune(folder: Path) -> None:
             pass
 
 
-def _open(root: Path, key: str | None):
-    """The entry's file positioned after a header that matches `key`, and the header; else None."""
+def _read(root: Path, key: str | None):
+    """The entry's bytes positioned after a header that matches `key`, and the header; else None."""
     folder = cache_dir()
     if folder is None or key is None:
         return None
     try:
-        handle = open(_entry_path(folder, root), "rb")
+        data = io.BytesIO(_entry_path(folder, root).read_bytes())
     except OSError:
         return None
     try:
-        header = pickle.load(handle)
-        if not (isinstance(header, tuple) and len(header) == 3 and header[0] == ENTRY_FORMAT and header[1] == key):
-            handle.close()
-            return None
-        return handle, header[2]
+        header = pickle.load(data)
     except Exception:
-        handle.close()
         return None
+    if not (isinstance(header, tuple) and len(header) == 3 and header[0] == ENTRY_FORMAT and header[1] == key):
+        return None
+    return data, header[2]
 
 
 def read_launch(root: Path, key: str | None) -> dict[str, dict[str, Any]] | None:
     """Per exercise id, what starting its sandbox needs; None on a miss. Imports no model."""
-    opened = _open(root, key)
-    if opened is None:
+    found = _read(root, key)
+    if found is None:
         return None
-    handle, launch = opened
-    handle.close()
+    _, launch = found
     return launch if isinstance(launch, dict) else None
 
 
 def read_course(root: Path, key: str | None) -> "Course | None":
-    """The cached course for `root` if its files still have `key`; None on a miss."""
-    opened = _open(root, key)
-    if opened is None:
+    """The cached course for `root` if its files still have `key`; None on a miss.
+
+    Its lessons stay pickled until the course is asked for them.
+    """
+    found = _read(root, key)
+    if found is None:
         return None
-    handle, _ = opened
+    data, _ = found
     try:
-        with handle:
-            course = pickle.load(handle)
+        manifest, exercises = pickle.load(data)
     except Exception:  # damaged, or written by an incompatible engine: a miss
         return None
     from course.model import Course
 
-    return course if isinstance(course, Course) else None
+    lessons = data.getvalue()[data.tell():]
+    return Course(root=root, manifest=manifest, lessons=lambda: _lessons(root, lessons), exercises=exercises)
+
+
+def _lessons(root: Path, pickled: bytes) -> tuple:
+    """The cached lessons; if they cannot be read any more, the course's lessons loaded anew."""
+    try:
+        return tuple(pickle.loads(pickled))
+    except Exception:
+        from course.loader import load_course
+
+        return tuple(load_course(root, use_cache=False).lessons)

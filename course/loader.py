@@ -390,7 +390,7 @@ def validate_course(root: Path, *, run_code: bool = True) -> list[Diagnostic]:
     return _sorted(diagnostics)
 
 
-def load_course(root: Path) -> "m.Course":
+def load_course(root: Path, *, use_cache: bool = True) -> "m.Course":
     """The course at `root` as typed objects; ContentError lists every problem.
 
     A course that loaded without problems is cached (course.cache) and, while none of
@@ -399,7 +399,7 @@ def load_course(root: Path) -> "m.Course":
     from course import cache
 
     root = Path(root).resolve()
-    key = cache.course_key(root) if root.is_dir() else None
+    key = cache.course_key(root) if root.is_dir() and use_cache else None
     cached = cache.read_course(root, key)
     if cached is not None:
         return cached

@@ -9,7 +9,7 @@
 
 The package ships the schemas in course/schemas/ (a student edition gets a copy), and
 docs/authoring.md holds the key reference; tests fail when either differs from what the
-models generate. After changing course/model.py, regenerate both:
+models generate. After changing course/model/, regenerate both:
 
     python -m course.schema
 """
@@ -26,7 +26,7 @@ KINDS = ("course", "lesson", "quiz", "exercise")
 FILE_NAMES = {"course": "course.yaml", "lesson": "content/<lesson>/lesson.yaml",
               "quiz": "content/<lesson>/quiz.yaml", "exercise": "exercises/<id>/exercise.yaml"}
 HEADER_PREFIX = "# yaml-language-server: $schema="
-DOC_BEGIN = "<!-- BEGIN KEY REFERENCE (generated from course/model.py by `python -m course.schema`: do not edit) -->"
+DOC_BEGIN = "<!-- BEGIN KEY REFERENCE (generated from course/model/ by `python -m course.schema`: do not edit) -->"
 DOC_END = "<!-- END KEY REFERENCE -->"
 INSTRUCTOR_ONLY = "x-instructor-only"
 
@@ -93,7 +93,7 @@ def with_header(text: str, schema_path: str) -> str:
 def key_reference() -> str:
     """The generated section of docs/authoring.md: one table per model, file by file."""
     out = [DOC_BEGIN, "", "## Key reference", "",
-           "Every key of every file, generated from the models in `course/model.py` (the same declaration the "
+           "Every key of every file, generated from the models in `course/model/` (the same declaration the "
            "loader validates with and the JSON Schemas come from). *Required* keys have no default. "
            "Keys marked *instructor edition only* are not written to the student edition.", ""]
     seen: set[str] = set()
