@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections.abc
 import types
 import typing
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, Tag, ValidationError

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-import pytest
 
 from coursefactory import LESSON, QUIZ, write_course
 from course import model as m

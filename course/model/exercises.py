@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, Tag
-from pydantic_core import PydanticCustomError
 
 from course.errors import did_you_mean
 from course.model.base import (

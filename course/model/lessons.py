@@ -3,13 +3,16 @@
 Imported when a lesson is first needed (course.model loads this module on demand), so
 that grading an exercise does not build the lesson models.
 """
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import Field, PrivateAttr
 
 from course.errors import did_you_mean
+
+if TYPE_CHECKING:  # a lesson's quiz: quizzes.py is imported only when a quiz is read
+    from course.model.quizzes import Quiz
 from course.model.base import (
     Bool,
     CourseModel,

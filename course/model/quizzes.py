@@ -5,7 +5,6 @@ Imported when a quiz is first needed (course.model loads this module on demand).
 import math
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
