@@ -87,3 +87,14 @@ def test_without_a_cache_the_preview_reads_the_exercise_file(tmp_path, monkeypat
     exercise = preview_exercise(root, "double")
     assert exercise.function == "double" and len(exercise.cases) == 2
     assert preview_exercise(root, "nope") is None
+
+
+def test_grading_from_the_cache_does_not_build_the_lesson_and_quiz_models(tmp_path):
+    root = write_course(tmp_path / "tiny")
+    load_course(root)
+    probe = ("import sys; from course.loader import load_course; "
+             f"course = load_course({str(root)!r}); cases = course.exercise('double').cases; "
+             "print(sorted(m for m in ('course.model.lessons', 'course.model.quizzes') if m in sys.modules)); "
+             "print(course.lesson('intro').quiz.question('how-many').answer_expr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["[]", "a * 2"], done.stdout + done.stderr
