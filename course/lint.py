@@ -33,14 +33,15 @@ PARALLEL_EXAMPLES = 4
 
 
 def _files(folder: Path) -> list[str]:
-    """Every file under `folder`, relative, in POSIX form; __pycache__ folders skipped."""
+    """Every file under `folder`, relative, in POSIX form; __pycache__ folders skipped, links not followed."""
+    import os
+
     found = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part in IGNORED_FOLDERS for part in relative.parts) or path.is_dir():
-            continue
-        found.append(relative.as_posix())
-    return found
+    for current, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name not in IGNORED_FOLDERS)
+        base = Path(current)
+        found += [(base / name).relative_to(folder).as_posix() for name in files]
+    return sorted(found)
 
 
 def _normal(name: str) -> str:
