@@ -280,8 +280,9 @@ def _explain_one(item: dict, loc: tuple, model: type[BaseModel], root: YNode) ->
         return at(*_union_message(kind, ctx, here))
     if loc and loc[-1] == "[key]":  # a mapping's key is not a valid name
         key = loc[-2]
-        return at(f"'{key}' is not a valid name here (use a Python-style name: letters, digits and '_')",
-                  parent.key_where or _where(parent, written.where))
+        what = ("a name must not be empty" if kind in ("string_too_short", "course") and not str(key).strip()
+                else f"'{key}' is not a valid name here (use a Python-style name: letters, digits and '_')")
+        return at(what, parent.key_where or _where(parent, written.where))
     if kind == "course":
         return at(item["msg"])
     if kind == "course_expected":
