@@ -27,6 +27,7 @@ EXAMPLE_FILENAME = "example.py"
 EXAMPLE_PROBE = "__course_example__"
 EXAMPLE_SECONDS = 20.0
 PARALLEL_EXAMPLES = 4
+SANDBOX_RETRIES = 2
 
 
 # --------------------------------------------------------------------------- undeclared files
@@ -132,31 +133,41 @@ def failing_examples(course: "Course") -> list[Diagnostic]:
 
     limits = sandbox.Limits(wall_seconds=EXAMPLE_SECONDS, cpu_seconds=int(EXAMPLE_SECONDS))
     hidden = hidden_paths(course)  # as for a student's file: no course files, no engine, no progress
+    failures = (sandbox.SandboxError, sandbox.SandboxUnavailable, OSError)
+
+    def start(block: "CodeBlock"):
+        source = block.source.rstrip("\n") + f"\n\n\ndef {EXAMPLE_PROBE}():\n    return None\n"
+        return sandbox.start(source, filename=EXAMPLE_FILENAME, function=EXAMPLE_PROBE, limits=limits,
+                             hidden_paths=hidden)
+
     found = []
-    for start in range(0, len(examples), PARALLEL_EXAMPLES):
-        batch = examples[start:start + PARALLEL_EXAMPLES]
-        sessions = []
+    for first in range(0, len(examples), PARALLEL_EXAMPLES):
+        batch = examples[first:first + PARALLEL_EXAMPLES]
+        sessions: list = []
         try:
-            for lesson, position, block in batch:
-                source = block.source.rstrip("\n") + f"\n\n\ndef {EXAMPLE_PROBE}():\n    return None\n"
+            for lesson, position, block in batch:  # a few children start at once: their start-ups overlap
                 try:
-                    session = sandbox.start(source, filename=EXAMPLE_FILENAME, function=EXAMPLE_PROBE,
-                                            limits=limits, hidden_paths=hidden)
-                except (sandbox.SandboxError, sandbox.SandboxUnavailable, OSError) as error:
-                    found.append(_example_problem(course, lesson, position, block, f"could not be run: {error}"))
-                    continue
-                sessions.append((lesson, position, block, session))
+                    sessions.append((lesson, position, block, start(block)))
+                except failures:
+                    sessions.append((lesson, position, block, None))
             for lesson, position, block, session in sessions:
-                try:
-                    run = session.run([])
-                except (sandbox.SandboxError, sandbox.SandboxUnavailable, OSError) as error:
-                    found.append(_example_problem(course, lesson, position, block, f"could not be run: {error}"))
-                    continue
-                if not run.loaded:
+                run, error = None, None
+                for attempt in range(1 + SANDBOX_RETRIES):  # a sandbox that fails to start is retried
+                    try:
+                        session = session if session is not None and attempt == 0 else start(block)
+                        run = session.run([])
+                        break
+                    except failures as failure:
+                        error, session = failure, None
+                if run is None:
+                    found.append(_example_problem(course, lesson, position, block,
+                                                  f"could not be run: the sandbox failed, not the example ({error})"))
+                elif not run.loaded:
                     found.append(_example_problem(course, lesson, position, block, run.load_error or "failed"))
         finally:
             for *_, session in sessions:
-                session.close()
+                if session is not None:
+                    session.close()
     return found
 
 
