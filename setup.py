@@ -1,22 +1,40 @@
 """Ship the built-in course inside the package.
 
-The repository keeps the course at its top (content/, exercises/), as the design
-fixes; an installed engine finds it at course/_builtin/{content,exercises}. This
-mapping cannot be written in pyproject.toml alone because package discovery
-does not see folders outside course/.
+The repository keeps the course at its top (course.yaml, content/, exercises/), as the
+design fixes; an installed engine finds it at course/_builtin/{course.yaml,content,
+exercises}. This mapping cannot be written in pyproject.toml alone because package
+discovery does not see folders and files outside course/. The JSON Schemas of the
+course files ship as course/schemas/*.schema.json.
 """
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 BUILTIN = {
     "course._builtin.content": "content",
     "course._builtin.exercises": "exercises",
 }
+MANIFEST = "course.yaml"  # the built-in course's manifest, shipped as course/_builtin/course.yaml
+
+
+class BuildWithManifest(build_py):
+    """build_py, plus the repository's course.yaml copied to course/_builtin/."""
+
+    def run(self):
+        super().run()
+        target = Path(self.build_lib) / "course" / "_builtin" / MANIFEST
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.copy_file(MANIFEST, str(target))
+
 
 setup(
     packages=find_packages(include=["course", "course.*"]) + list(BUILTIN),
     package_dir=BUILTIN,
     package_data={
         **{name: ["**/*"] for name in BUILTIN},
+        "course": ["schemas/*.schema.json"],  # the JSON Schemas `course schema` writes
         "course.demo_samples": ["*.py", "*.yaml"],  # `course demo`'s sample answers and submissions
     },
+    cmdclass={"build_py": BuildWithManifest},
 )

@@ -2,10 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # model.py costs ~30 ms of dataclass set-up: not for `course --help`
-    from course.model import Where
+
+@dataclass(frozen=True)
+class Where:
+    """A position in a course file: FILE relative to the course root, 1-based line and column.
+
+    Defined here, not in course.model, so that reporting a position never imports the
+    models (pydantic): `course --help` and the YAML reader do without them.
+    """
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
 
 
 @dataclass(frozen=True)
@@ -17,6 +31,14 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+def did_you_mean(word: object, options) -> str:
+    """"; did you mean 'x'?" for the closest of `options`, or "" (every "unknown ..." message ends so)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(option) for option in options], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 class CourseError(Exception):

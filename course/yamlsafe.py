@@ -7,8 +7,10 @@ tree of `YNode`s with a budget on the number of nodes visited, so a 2 KB alias
 bomb costs microseconds and one error message. Python and unknown tags, merge
 keys and duplicate keys are reported with their `FILE:LINE:COL`.
 
-The loader (course.loader) turns YNodes into typed objects; nothing else should
-need raw YAML.
+`to_data` turns a YNode tree into plain Python data for the models (course.model) to
+validate, keeping what YAML 1.1 hides: a number's text as written, and dates, octal and
+base-60 numbers as `Unusual` values that no number field takes. The loader
+(course.loader) does the rest; nothing else should need raw YAML.
 """
 from __future__ import annotations
 
@@ -19,8 +21,7 @@ from typing import Union
 
 import yaml
 
-from course.errors import ContentError, Diagnostic
-from course.model import Where
+from course.errors import ContentError, Diagnostic, Where
 
 try:  # the C parser is several times faster where libyaml is present
     _Loader = yaml.CSafeLoader
@@ -56,6 +57,7 @@ class YNode:
     raw: str = ""
     plain: bool = False
     keys: "dict[str, Where] | None" = None  # for maps: where each key is written
+    style: str = ""  # for scalars: "" plain, "'" or '"' quoted, "|" or ">" a block scalar
 
     def get(self, key: str) -> "YNode | None":
         return self.value.get(key) if self.kind == "map" else None
@@ -81,7 +83,7 @@ def parse_text(text: str, display_name: str) -> YNode:
         raise ContentError([Diagnostic(Where(display_name, 1, 1), f"YAML error: {error}")]) from None
     if root is None:
         raise ContentError([Diagnostic(Where(display_name, 1, 1), "file is empty")])
-    converter = _Converter(display_name)
+    converter = _Converter(display_name, text)
     tree = converter.convert(root)
     if converter.diagnostics:
         raise ContentError(converter.diagnostics)
@@ -129,11 +131,14 @@ class _Converter:
     walks every repetition: past MAX_NODES the file is rejected.
     """
 
-    def __init__(self, display_name: str):
+    def __init__(self, display_name: str, text: str = ""):
         self.display_name = display_name
+        self.text = text
         self.diagnostics: list[Diagnostic] = []
         self.built: dict[int, tuple[YNode, int]] = {}  # id(node) -> (YNode, expanded size)
         self.in_progress: set[int] = set()
+        # where the budget was first crossed: (parent node, index or key, child node, child is an alias)
+        self.crossing: tuple | None = None
 
     def _error(self, node, message: str) -> None:
         self.diagnostics.append(Diagnostic(_where(self.display_name, node.start_mark), message))
@@ -141,8 +146,27 @@ class _Converter:
     def convert(self, root) -> YNode:
         tree, size = self._convert(root, 0)
         if size > MAX_NODES:
-            self._error(root, f"document expands to {size:,} values through aliases (more than {MAX_NODES:,}): an alias bomb?")
+            self.diagnostics.append(Diagnostic(
+                self._crossing_where(root),
+                f"document expands to more than {MAX_NODES:,} values through aliases: an alias bomb? "
+                "(the budget is crossed here)"))
         return tree
+
+    def _child(self, parent, index, child, depth: int, size: int) -> tuple[YNode, int]:
+        """Convert one item of a collection; remember the first item that takes it past the budget."""
+        alias = id(child) in self.built
+        built, child_size = self._convert(child, depth + 1)
+        if self.crossing is None and size + child_size > MAX_NODES:
+            self.crossing = (parent, index, child, alias)
+        return built, min(size + child_size, MAX_NODES + 1)
+
+    def _crossing_where(self, root) -> Where:
+        """The alias (or value) that took the document past MAX_NODES, else the document's start."""
+        if self.crossing is None:
+            return _where(self.display_name, root.start_mark)
+        parent, index, child, alias = self.crossing
+        mark = _alias_mark(self.text, parent.start_mark.index, index) if alias else None
+        return _where(self.display_name, mark or child.start_mark)
 
     def _convert(self, node, depth: int) -> tuple[YNode, int]:
         key = id(node)
@@ -173,17 +197,17 @@ class _Converter:
             if tag != _STANDARD + "seq":
                 self._reject_tag(node, tag)
             items, size = [], 1
-            for item in node.value:
-                child, child_size = self._convert(item, depth + 1)
+            for index, item in enumerate(node.value):
+                child, size = self._child(node, index, item, depth, size)
                 items.append(child)
-                size = min(size + child_size, MAX_NODES + 1)
             return YNode("seq", items, where), size
         short = tag[len(_STANDARD):] if tag.startswith(_STANDARD) else ""
+        style = node.style or ""
         if short not in _SCALAR_TAGS:
             self._reject_tag(node, tag)
-            return YNode("scalar", node.value, where, "str", node.value, not node.style), 1
+            return YNode("scalar", node.value, where, "str", node.value, not style, style=style), 1
         value = self._scalar_value(node, short)
-        return YNode("scalar", value, where, short, node.value, not node.style), 1
+        return YNode("scalar", value, where, short, node.value, not style, style=style), 1
 
     def _scalar_value(self, node, short: str):
         if short == "str":
@@ -224,9 +248,29 @@ class _Converter:
                 self._error(key_node, f"duplicate key '{key}' (first defined at line {first.line}); YAML would silently keep only the last one")
                 continue
             keys[key] = key_where
-            values[key], value_size = self._convert(value_node, depth + 1)
-            size = min(size + value_size, MAX_NODES + 1)
+            values[key], size = self._child(node, key, value_node, depth, size)
         return YNode("map", values, where, keys=keys), size
+
+
+def _alias_mark(text: str, parent_offset: int, index):
+    """Where the alias that is item `index` (a position or a key) of the collection at
+    `parent_offset` is written. Composed nodes forget their aliases' positions, so the
+    text is composed once more by the pure-Python composer, which records them; this
+    only happens for a document that is rejected anyway."""
+    marks: dict = {}
+
+    class Recorder(yaml.SafeLoader):
+        def compose_node(self, parent, item):
+            if parent is not None and self.check_event(yaml.AliasEvent):
+                key = item.value if isinstance(item, yaml.Node) else item
+                marks.setdefault((parent.start_mark.index, key), self.peek_event().start_mark)
+            return super().compose_node(parent, item)
+
+    try:
+        yaml.compose(text, Loader=Recorder)
+    except yaml.YAMLError:  # pragma: no cover - the C composer accepted the same text
+        return None
+    return marks.get((parent_offset, index))
 
 
 def _short_tag(tag: str) -> str:
@@ -258,3 +302,71 @@ def yaml11_surprise(node: YNode) -> str:
     if node.tag == "timestamp":
         return f"'{raw}' is read as a date by YAML: quote it ('{raw}')"
     return ""
+
+
+# --------------------------------------------------------------------------- plain data
+
+
+class RawInt(int):
+    """An integer written otherwise than Python prints it ('1_000', '+5', '0x1F')."""
+
+    yaml_raw: str
+
+
+class RawFloat(float):
+    """A float written otherwise than Python prints it ('1.0e-6', '.inf')."""
+
+    yaml_raw: str
+
+
+@dataclass(frozen=True)
+class Unusual:
+    """A scalar YAML 1.1 reads as something other than it looks: a date, an octal or a
+    base-60 number. No number, boolean or id field takes it; text fields take its text."""
+
+    value: object
+    yaml_raw: str
+
+
+def _raw(cls, value, raw: str):
+    result = cls(value)
+    result.yaml_raw = raw
+    return result
+
+
+def _plain_scalar(node: YNode):
+    if node.tag in ("str", "bool", "null"):
+        return node.value
+    if node.tag in ("int", "float"):
+        if yaml11_surprise(node) or isinstance(node.value, str):
+            return Unusual(node.value, node.raw)
+        if node.raw == str(node.value):
+            return node.value
+        return _raw(RawInt if node.tag == "int" else RawFloat, node.value, node.raw)
+    if node.tag == "timestamp":
+        return Unusual(node.value, node.raw)
+    return node.raw
+
+
+def to_data(node: YNode):
+    """The YNode tree as dicts, lists and scalars (see RawInt, RawFloat, Unusual).
+
+    An alias is converted once and shared, as in the YNode tree, so this costs what the
+    text costs.
+    """
+    memo: dict[int, object] = {}
+
+    def convert(item: YNode):
+        key = id(item)
+        if key in memo:
+            return memo[key]
+        if item.kind == "map":
+            result = {name: convert(child) for name, child in item.value.items()}
+        elif item.kind == "seq":
+            result = [convert(child) for child in item.value]
+        else:
+            result = _plain_scalar(item)
+        memo[key] = result
+        return result
+
+    return convert(node)

@@ -131,3 +131,65 @@ def write_course(root: Path, *, lesson: str = LESSON, quiz: str | None = QUIZ, e
     (exercise_dir / "reference.py").write_text("def double(x):\n    return 2 * x\n")
     (exercise_dir / "mistakes" / "triple.py").write_text("def double(x):\n    return 3 * x\n")
     return root
+
+
+DATA_EXERCISE = """\
+format_version: 1
+id: project
+title: Project with stored weights
+lesson: intro
+function: project
+signature: project(x, weights, bias)
+instructions: Return x @ weights["w"] * weights.get("scale", 1.0) + bias.
+hints:
+  - Use @ and do not forget the bias.
+data: [weights.npz]
+cases:
+  - name: stored
+    visibility: public
+    seed: 4
+    args:
+      - {normal: {shape: [2, 3]}}
+      - {npz: {file: weights.npz}}
+      - {npz: {file: weights.npz, key: b}}
+  - name: drawn
+    visibility: public
+    seed: 5
+    args:
+      - {normal: {shape: [2, 3]}}
+      - dict:
+          w: {normal: {shape: [3, 4]}}
+          scale: 2.0
+      - {constant: {shape: [4], fill: 0.5}}
+  - name: hidden_drawn
+    visibility: hidden
+    seed: 6
+    args:
+      - {normal: {shape: [5, 3]}}
+      - dict:
+          w: {uniform: {shape: [3, 4], low: -1.0, high: 1.0}}
+      - {npz: {file: weights.npz, key: b}}
+mistakes:
+  - name: no_bias
+    description: forgets the bias
+    message: add the bias after the product
+"""
+
+DATA_REFERENCE = 'def project(x, weights, bias):\n    return x @ weights["w"] * weights.get("scale", 1.0) + bias\n'
+
+
+def write_data_exercise(root: Path, *, exercise: str = DATA_EXERCISE) -> Path:
+    """Add `project` to the tiny course under `root`: an exercise whose inputs come from a data file
+    (`npz`) and from drawn weight dicts (`dict`). Returns its folder."""
+    import numpy as np
+
+    folder = root / "exercises" / "project"
+    (folder / "mistakes").mkdir(parents=True, exist_ok=True)
+    (folder / "exercise.yaml").write_text(exercise)
+    (folder / "starter.py").write_text('def project(x, weights, bias):\n    raise NotImplementedError("write project")\n')
+    (folder / "reference.py").write_text(DATA_REFERENCE)
+    (folder / "mistakes" / "no_bias.py").write_text(
+        'def project(x, weights, bias):\n    return x @ weights["w"] * weights.get("scale", 1.0)\n')
+    rng = np.random.default_rng(0)
+    np.savez(folder / "weights.npz", w=rng.normal(size=(3, 4)), b=rng.normal(size=4))
+    return folder

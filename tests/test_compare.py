@@ -21,7 +21,7 @@ from course.grading.compare import (
     observed,
 )
 from course.grading.sandbox.records import CallOutcome, CallStatus
-from course.model import Case, CaseTolerance, InputSpec, Where
+from course.model import Case, CaseTolerance, Where
 
 OK, RAISED, BAD_RETURN, NOT_RUN = CallStatus.OK, CallStatus.RAISED, CallStatus.BAD_RETURN, CallStatus.NOT_RUN
 HIDDEN_PHRASES = {template.hidden for template in TEMPLATES.values()}
@@ -29,8 +29,9 @@ HIDDEN_PHRASES = {template.hidden for template in TEMPLATES.values()}
 
 def make_case(visibility="public", checks=(), rtol=1e-6, atol=1e-9, kwargs=None) -> Case:
     where = Where("exercises/t/exercise.yaml", 1, 1)
-    specs = {k: InputSpec("value", {"data": v}, where) for k, v in (kwargs or {}).items()}
-    return Case("c", visibility, 1.0, 0, (), specs, CaseTolerance(rtol, atol), tuple(checks), "", 0, where)
+    specs = {k: {"value": v} for k, v in (kwargs or {}).items()}
+    return Case(name="c", visibility=visibility, points=1.0, kwargs=specs, tolerance=CaseTolerance(rtol=rtol, atol=atol),
+                checks=tuple(checks)).placed(where)
 
 
 def ok(value, args_after=()) -> Observed:

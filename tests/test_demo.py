@@ -86,7 +86,7 @@ def test_the_demo_works_after_a_plain_install(tmp_path):
     """pip install (not editable) into a --target, then the demo from an unrelated folder:
     the sample files must have been shipped as package data."""
     source = tmp_path / "source"
-    for name in ("setup.py", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "MANIFEST.in", "course.yaml"):
         shutil.copy(REPO / name, source / name if source.exists() else _mkdir(source) / name)
     for folder in ("course", "content", "exercises"):
         shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
@@ -97,6 +97,9 @@ def test_the_demo_works_after_a_plain_install(tmp_path):
     samples = target / "course" / "demo_samples"
     assert {"answers-lesson-3.yaml", "softmax.py", "softmax_overflow.py", "self_attention.py",
             "param_count.py"} <= {p.name for p in samples.iterdir()}
+    assert (target / "course" / "_builtin" / "course.yaml").read_text() == (REPO / "course.yaml").read_text()
+    assert {p.name for p in (target / "course" / "schemas").iterdir()} == {
+        "course.schema.json", "lesson.schema.json", "quiz.schema.json", "exercise.schema.json"}
 
     env = clean_env(tmp_path, PYTHONPATH=str(target))
     folder = tmp_path / "elsewhere"

@@ -25,7 +25,7 @@ from scipy.special import softmax as scipy_softmax
 
 from course.grading.inputs import make_arguments, make_input
 from course.loader import load_course
-from course.model import Case, CaseTolerance, Exercise, InputSpec, Where
+from course.model import Case, Exercise, input_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE_IDS = ("softmax", "self_attention", "param_count", "layer_norm", "causal_mask", "positional_encoding")
@@ -119,7 +119,7 @@ def _expected(exercise_id: str, case: Case) -> object:
 # --------------------------------------------------------------------------- what every exercise has
 
 
-def _size(spec: InputSpec) -> int:
+def _size(spec) -> int:
     if "shape" in spec.params:
         return math.prod(spec.params["shape"])
     return int(np.asarray(spec.params.get("data")).size) if spec.kind == "array" else 1
@@ -190,25 +190,20 @@ def test_case_inputs_are_the_same_bytes_for_the_same_seed(exercise_id):
                 assert one == two and type(one) is type(two)
 
 
-def _where() -> Where:
-    return Where("test")
-
-
 def test_each_argument_draws_from_its_own_stream():
-    normal = InputSpec("normal", {"shape": [3]}, _where())
-    case = Case("c", "public", 1, 7, (normal, normal), {"k": normal}, CaseTolerance(0, 0), (), "", 0, _where())
+    normal = {"normal": {"shape": [3]}}
+    case = Case(name="c", visibility="public", seed=7, args=[normal, normal], kwargs={"k": normal})
     (a, b), kwargs = make_arguments(case)
     assert not np.array_equal(a, b) and not np.array_equal(b, kwargs["k"])
     assert np.array_equal(b, np.random.default_rng([7, 1]).normal(0.0, 1.0, 3))
-    assert np.array_equal(kwargs["k"], make_input(normal, 7, 2))
-    literal_first = Case("c", "public", 1, 7, (InputSpec("value", {"data": 3}, _where()), normal), {},
-                         CaseTolerance(0, 0), (), "", 0, _where())
+    assert np.array_equal(kwargs["k"], make_input(input_spec(normal), 7, 2))
+    literal_first = Case(name="c", visibility="public", seed=7, args=[3, normal])
     assert np.array_equal(make_arguments(literal_first)[0][1], b)  # position, not kind, picks the stream
 
 
 def test_generators_honour_shape_range_and_dtype():
-    def make(kind, **params):
-        return make_input(InputSpec(kind, params, _where()), 3, 0)
+    def make(kind, data=None, **params):
+        return make_input(input_spec({kind: params if data is None else data}), 3, 0)
 
     ints = make("integers", shape=[1000], low=-2, high=2)
     assert ints.dtype == np.int64 and ints.min() == -2 and ints.max() == 1
@@ -217,15 +212,16 @@ def test_generators_honour_shape_range_and_dtype():
     assert make("normal", shape=[4, 2], loc=100.0, scale=0.0).tolist() == [[100.0] * 2] * 4
     constant = make("constant", shape=[2, 3], fill=1000.0)
     assert constant.dtype == np.float64 and (constant == 1000.0).all()
-    assert make("array", data=[[1, 2], [3, 4]], dtype="float64").dtype == np.float64
+    assert make("array", [[1.0, 2.0], [3.0, 4.0]]).dtype == np.float64
+    assert make("array", [[1, 2], [3, 4]]).dtype == np.int64
     config = {"arch": "gpt", "sizes": [1, 2]}
-    value = make("value", data=config)
+    value = make("value", config)
     assert value == config and value is not config and value["sizes"] is not config["sizes"]
 
 
 def test_mask_patterns():
     def mask(pattern, shape, seed=0, **params):
-        return make_input(InputSpec("mask", {"shape": shape, "pattern": pattern, **params}, _where()), seed, 0)
+        return make_input(input_spec({"mask": {"shape": shape, "pattern": pattern, **params}}), seed, 0)
 
     causal = mask("causal", [2, 4, 6])
     assert causal.dtype == bool and causal.shape == (2, 4, 6)

@@ -24,8 +24,9 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
 
 
 def problems(tmp_path, **files) -> list[str]:
+    """What `course validate` reports for the tiny course with `files` replaced (examples not run)."""
     root = write_course(tmp_path, **files)
-    return [str(d) for d in validate_course(root)]
+    return [str(d) for d in validate_course(root, run_code=False)]
 
 
 DISPLAY = {"lesson": "content/intro/lesson.yaml", "quiz": "content/intro/quiz.yaml",
@@ -57,9 +58,11 @@ def test_the_tiny_course_loads_into_typed_objects(tmp_path):
     assert exercise.cases[0].args[0].kind == "normal"
     assert exercise.cases[0].args[0].params["shape"] == (3, 4)
     assert exercise.cases[1].args[0].params["scale"] == 10.0
-    assert exercise.tolerance if hasattr(exercise, "tolerance") else True
-    assert exercise.cases[0].tolerance.rtol == 1e-9
+    # a case without its own tolerance is graded with the exercise's, as the author wrote it
+    assert exercise.cases[1].tolerance.rtol == 1e-9 and exercise.cases[1].tolerance.atol == 0.0
+    assert exercise.mistakes[0].file == "mistakes/triple.py"  # the default file of a known mistake
     assert exercise.where.file == "exercises/double/exercise.yaml"
+    assert str(exercise.cases[1].where) == f"exercises/double/exercise.yaml:{line_of(EXERCISE, '- name: hidden_one')}:5"
 
 
 def test_the_shipped_course_is_valid():
@@ -146,14 +149,27 @@ def test_broken_files_are_reported_without_a_traceback(tmp_path, text, position,
     assert matching[0].startswith(f"content/intro/lesson.yaml:{position}")
 
 
-def test_an_alias_bomb_is_rejected_before_anything_expands_it(tmp_path):
+def test_an_alias_bomb_is_rejected_at_the_alias_that_crosses_the_budget(tmp_path):
     levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for previous, name in zip("abcdefgh", "bcdefghi"):
         levels.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     bomb = "\n".join(levels) + "\n"
     assert len(bomb) < 2048
     found = problems(tmp_path, lesson=bomb)
-    assert any("an alias bomb?" in p for p in found), found
+    # f holds 9 aliases of e (66,430 values each): its second one takes the file past 100,000
+    line = line_of(bomb, "f: &f")
+    column = bomb.splitlines()[line - 1].index("*e", bomb.splitlines()[line - 1].index("*e") + 1) + 1
+    assert [p for p in found if "an alias bomb?" in p] == [
+        f"content/intro/lesson.yaml:{line}:{column}: document expands to more than 100,000 values through "
+        "aliases: an alias bomb? (the budget is crossed here)"]
+
+
+def test_a_large_block_style_alias_bomb_is_rejected_at_its_alias(tmp_path):
+    text = "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: &b\n" + "  - *a\n" * 10 + "c: &c\n" + "  - *b\n" * 10
+    text += "d: &d\n" + "  - *c\n" * 10 + "e:\n" + "".join(f"  k{i}: *d\n" for i in range(20))
+    found = [p for p in problems(tmp_path, lesson=text) if "alias bomb" in p]
+    # d holds 11,111 values: the tenth alias of it under e crosses 100,000
+    assert found and found[0].startswith(f"content/intro/lesson.yaml:{line_of(text, 'k9: *d')}:7:"), found
 
 
 def test_every_error_of_every_file_is_listed_in_one_run(tmp_path):
@@ -195,3 +211,76 @@ def test_a_missing_course_folder_is_a_content_error(tmp_path):
     assert result.returncode == 2
     assert "course folder not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- checks the suite once let slip
+
+GRAPH = """\
+  - id: flow
+    kind: graph
+    title: Flow
+    nodes: [{id: a}, {id: b}]
+    clusters:
+      - {id: c1, nodes: [a]}
+      - {id: c2, nodes: [a, b]}  # a again
+"""
+
+
+@pytest.mark.parametrize(
+    "kind, old, new, needle, message",
+    [
+        ("quiz", "a: {choices: [1, 2, 3]}", "a: {range: [5, 2]}", "a: {range", "range low 5 is above high 2"),
+        ("quiz", "tolerance: {absolute: 0.5}", "tolerance: {}", "tolerance: {}", "give exactly one of `absolute` or `relative`"),
+        ("exercise", "{normal: {shape: [3, 4]}}", "{integers: {shape: [3], low: 2, high: 2}}", "integers:",
+         "low (2) must be below high (2)"),
+        ("exercise", "{normal: {shape: [3, 4]}}", "{uniform: {shape: [3], low: 2.0, high: 1.0}}", "uniform:",
+         "low (2) must be below high (1)"),
+        ("exercise", "{normal: {shape: [3, 4]}}", "{mask: {shape: [4], pattern: causal}}", "mask:",
+         "a mask needs at least two axes (..., seq_q, seq_k)"),
+        ("lesson", "figures:\n", "figures:\n" + GRAPH, "# a again", "node 'a' is already in cluster 'c1'"),
+        ("lesson", "format_version: 1", "format_version: 2", "format_version",
+         "format_version 2 is newer than this engine reads (1): update the course engine"),
+        ("exercise", "format_version: 1", "format_version: 0", "format_version",
+         "format_version 0 is older than this engine reads (1): migrate the file to format_version 1"),
+    ],
+)
+def test_an_author_is_told_about_inconsistent_values(tmp_path, kind, old, new, needle, message):
+    base = {"lesson": LESSON, "quiz": QUIZ, "exercise": EXERCISE}[kind]
+    assert_reported_at_line(tmp_path, kind, base, old, new, needle, message)
+
+
+IMAGE = "  - {id: sketch, kind: image, title: A sketch, file: FILE}\n"
+
+
+def test_an_image_outside_the_lesson_folder_is_refused(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG")
+    text = LESSON.replace("figures:\n", "figures:\n" + IMAGE.replace("FILE", "../../secret.png"), 1)
+    found = problems(tmp_path, lesson=text)
+    assert any(p.startswith(f"content/intro/lesson.yaml:{line_of(text, 'id: sketch')}:")
+               and "must be a path inside the folder" in p for p in found), found
+
+
+def test_an_image_linked_from_outside_the_lesson_folder_is_refused(tmp_path):
+    write_course(tmp_path)
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG")
+    (tmp_path / "content" / "intro" / "sketch.png").symlink_to(tmp_path / "secret.png")
+    text = LESSON.replace("figures:\n", "figures:\n" + IMAGE.replace("FILE", "sketch.png"), 1)
+    found = problems(tmp_path, lesson=text)
+    assert f"content/intro/lesson.yaml:{line_of(text, 'id: sketch')}:5: image file 'sketch.png' is outside the " \
+           "lesson folder" in found, found
+
+
+def test_an_image_in_the_lesson_folder_is_accepted_and_missing_one_is_not(tmp_path):
+    text = LESSON.replace("figures:\n", "figures:\n" + IMAGE.replace("FILE", "sketch.png"), 1)
+    missing = problems(tmp_path, lesson=text)
+    assert any("image file 'sketch.png' not found in content/intro/" in p for p in missing), missing
+    (tmp_path / "content" / "intro" / "sketch.png").write_bytes(b"\x89PNG")
+    assert problems(tmp_path, lesson=text) == []
+
+
+def test_null_values_mean_the_default_as_before(tmp_path):
+    """`summary:` with nothing after it loads as if the key were absent; a required key is still required."""
+    assert problems(tmp_path, lesson=LESSON.replace("summary: Just enough to test the engine.", "summary:")) == []
+    text = LESSON.replace("title: A tiny lesson", "title:")
+    assert problems(tmp_path, lesson=text) == [
+        f"content/intro/lesson.yaml:{line_of(text, 'title:')}:7: expected text, got nothing (null)"]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from course.model import Course, Lesson, Quiz, Where
+from course.model import Course, Lesson, Manifest
 from course.progress.store import MIGRATIONS, ProgressStore, StoreError, existing_store_summary, open_store
 from course.quiz import review
-from test_quiz_grading import MULTIPLE, SINGLE, TRUE_FALSE
+from test_quiz_grading import MULTIPLE, SINGLE, TRUE_FALSE, quiz_of
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -398,11 +398,13 @@ def test_a_quiz_killed_with_sigkill_keeps_every_answer_given(tmp_path):
 
 
 def lesson_with(lesson_id: str, *questions) -> Lesson:
-    quiz = Quiz(lesson_id, "Quiz", 0.7, tuple(questions), Where("quiz.yaml"))
-    return Lesson(lesson_id, 1, lesson_id, "", (), (), (), (), (), (), Path("."), Where("lesson.yaml"), quiz)
+    """A lesson with only a quiz (review needs nothing else of it)."""
+    lesson = Lesson.model_construct(format_version=1, id=lesson_id, number=1, title=lesson_id, sections=())
+    return lesson.with_quiz(quiz_of(*questions, lesson=lesson_id))
 
 
-COURSE = Course(Path("."), "Course", (lesson_with("lesson-1", SINGLE, TRUE_FALSE), lesson_with("lesson-2", MULTIPLE)), ())
+COURSE = Course(root=Path("."), manifest=Manifest(format_version=1, title="Course"),
+                lessons=(lesson_with("lesson-1", SINGLE, TRUE_FALSE), lesson_with("lesson-2", MULTIPLE)), exercises=())
 
 
 def test_leitner_boxes_missed_comes_back_now_right_moves_up_and_waits_longer(tmp_path):

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from course.errors import ContentError
-from course.model import Quiz, Where
 from course.paths import builtin_root
 from course.quiz.answers import answer_key, dump_answers, grade_file, load_answers
 from course.quiz.grading import grade_quiz
-from test_quiz_grading import MATCHING, MULTIPLE, NUMERIC, ORDERING, PATTERN_ONLY, RELATIVE, SINGLE, TEXT, TRUE_FALSE
+from test_quiz_grading import (MATCHING, MULTIPLE, NUMERIC, ORDERING, PATTERN_ONLY, RELATIVE, SINGLE, TEXT, TRUE_FALSE,
+                               quiz_of)
 
-QUIZ = Quiz("lesson-x", "Quiz", 0.7, (SINGLE, MULTIPLE, TRUE_FALSE, NUMERIC, RELATIVE, ORDERING, MATCHING, TEXT, PATTERN_ONLY), Where("quiz.yaml"))
+QUIZ = quiz_of(SINGLE, MULTIPLE, TRUE_FALSE, NUMERIC, RELATIVE, ORDERING, MATCHING, TEXT, PATTERN_ONLY)
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,7 +6,9 @@ import dataclasses
 import pytest
 
 from course.errors import ContentError
-from course.model import Choice, MatchPair, Parameter, Question, Quiz, Tolerance, Where
+from typing import get_args
+
+from course.model import QUESTION_KINDS, Question, Quiz, Where
 from course.quiz.grading import (
     LETTERS,
     ParseError,
@@ -23,43 +25,55 @@ from course.quiz.grading import (
 )
 from course.quiz.variants import instantiate, instantiate_quiz
 
+KINDS = {get_args(kind.model_fields["kind"].annotation)[0]: kind for kind in QUESTION_KINDS}
+
 
 def question(kind: str, **fields) -> Question:
+    """A question of `kind` as the loader builds it from quiz.yaml (keys as written there)."""
     base = dict(id=f"{kind}-q", kind=kind, section="basics", prompt=f"A {kind} question", hint="think",
-                explanation="because", points=1.0, where=Where("quiz.yaml", 3, 5))
+                explanation="because", points=1.0)
     base.update(fields)
-    return Question(**base)
+    return KINDS[kind].model_validate(base).placed(Where("quiz.yaml", 3, 5))
+
+
+def choice(text: str, correct: bool, explanation: str = "") -> dict:
+    return {"text": text, "correct": correct, "explanation": explanation}
 
 
 SINGLE = question("single", choices=(
-    Choice("Transformer", True, "It is built from attention.", Where("q", 1)),
-    Choice("LSTM", False, "That is recurrent.", Where("q", 2)),
-    Choice("CNN", False, "", Where("q", 3)),
-    Choice("768", False, "A number as text.", Where("q", 4)),
+    choice("Transformer", True, "It is built from attention."),
+    choice("LSTM", False, "That is recurrent."),
+    choice("CNN", False),
+    choice("768", False, "A number as text."),
 ))
 MULTIPLE = question("multiple", choices=(
-    Choice("Query", True, "", Where("q", 1)),
-    Choice("Key", True, "", Where("q", 2)),
-    Choice("Value", True, "", Where("q", 3)),
-    Choice("Pooler", False, "Only BERT has one.", Where("q", 4)),
-    Choice("Dropout mask", False, "", Where("q", 5)),
+    choice("Query", True),
+    choice("Key", True),
+    choice("Value", True),
+    choice("Pooler", False, "Only BERT has one."),
+    choice("Dropout mask", False),
 ))
-TRUE_FALSE = question("true_false", answer_bool=True)
+TRUE_FALSE = question("true_false", answer=True)
 NUMERIC = question(
-    "numeric", prompt="d_model={d_model}, n_heads={n_heads}: head size?", answer_expr="d_model / n_heads",
-    tolerance=Tolerance(0.5, 0.0), unit="dimensions",
-    parameters=(Parameter("d_model", (512.0, 768.0, 1024.0), 0, 0, 1, Where("q")), Parameter("n_heads", (8.0, 16.0), 0, 0, 1, Where("q"))),
+    "numeric", prompt="d_model={d_model}, n_heads={n_heads}: head size?", answer="d_model / n_heads",
+    tolerance={"absolute": 0.5}, unit="dimensions",
+    parameters={"d_model": {"choices": [512.0, 768.0, 1024.0]}, "n_heads": {"choices": [8.0, 16.0]}},
 )
-RELATIVE = question("numeric", id="gpt3", answer_expr="175e9", tolerance=Tolerance(0.0, 0.05), unit="parameters")
-SCALED_UNIT = question("numeric", id="millions", answer_expr="85", tolerance=Tolerance(0.0, 0.01), unit="million parameters")
+RELATIVE = question("numeric", id="gpt3", answer="175e9", tolerance={"relative": 0.05}, unit="parameters")
+SCALED_UNIT = question("numeric", id="millions", answer="85", tolerance={"relative": 0.01}, unit="million parameters")
 ORDERING = question("ordering", items=("Word2Vec", "Seq2seq", "Transformer", "BERT"))
 MATCHING = question("matching", pairs=(
-    MatchPair("BERT-base", "12 layers", Where("q")),
-    MatchPair("BERT-large", "24 layers", Where("q")),
-    MatchPair("GPT-3", "96 layers", Where("q")),
+    {"left": "BERT-base", "right": "12 layers"},
+    {"left": "BERT-large", "right": "24 layers"},
+    {"left": "GPT-3", "right": "96 layers"},
 ))
 TEXT = question("text", accept=("layer normalization", "LayerNorm"), pattern=r"layer[ -]?norm(ali[sz]ation)?")
 PATTERN_ONLY = question("text", id="pattern-only", accept=(), pattern=r"(?:long short[- ]term memory|lstm)s?")
+
+
+def quiz_of(*questions: Question, lesson: str = "lesson-x", pass_fraction: float = 0.7) -> Quiz:
+    return Quiz(format_version=1, lesson=lesson, title="Quiz", pass_fraction=pass_fraction,
+                questions=questions).placed(Where("quiz.yaml"))
 
 
 def typed(q: Question, text: str, seed: int = 0):
@@ -225,7 +239,7 @@ def test_numeric_unparsable(text, reason):
 
 
 def test_numeric_without_tolerance_is_exact_up_to_float_rounding():
-    exact = question("numeric", answer_expr="0.1 + 0.2")
+    exact = question("numeric", answer="0.1 + 0.2")
     instance = instantiate(exact, 0)
     assert grade(instance, 0.3).correct
     assert not grade(instance, 0.3001).correct
@@ -379,12 +393,13 @@ def test_variants_are_stable_per_seed_and_question_and_vary_across_seeds():
     draws = {seed: instantiate(NUMERIC, seed).values for seed in range(30)}
     assert draws[7] == instantiate(NUMERIC, 7).values
     assert len({tuple(v.items()) for v in draws.values()}) > 1
-    renamed = question("numeric", id="other", answer_expr=NUMERIC.answer_expr, parameters=NUMERIC.parameters)
+    renamed = question("numeric", id="other", answer=NUMERIC.answer_expr,
+                       parameters={p.name: p for p in NUMERIC.parameters})
     assert [instantiate(renamed, s).values for s in range(30)] != list(draws.values())
 
 
 def test_range_parameters_stay_on_the_step_grid():
-    q = question("numeric", prompt="{n} tokens", answer_expr="n ** 2", parameters=(Parameter("n", (), 4, 32, 4, Where("q")),))
+    q = question("numeric", prompt="{n} tokens", answer="n ** 2", parameters={"n": {"range": [4, 32], "step": 4}})
     values = {instantiate(q, seed).values["n"] for seed in range(100)}
     assert values <= set(range(4, 33, 4)) and len(values) > 3
     assert all(isinstance(v, int) for v in values)
@@ -392,14 +407,14 @@ def test_range_parameters_stay_on_the_step_grid():
 
 
 def test_a_formula_that_fails_for_drawn_values_is_a_content_error_at_the_question():
-    q = question("numeric", answer_expr="1 / (n - 4)", parameters=(Parameter("n", (4.0,), 0, 0, 1, Where("q")),))
+    q = question("numeric", answer="1 / (n - 4)", parameters={"n": {"choices": [4.0]}})
     with pytest.raises(ContentError) as caught:
         instantiate(q, 0)
     assert "quiz.yaml:3:5" in str(caught.value) and "n=4" in str(caught.value) and "division by zero" in str(caught.value)
 
 
 def test_grade_quiz_sums_scores_and_breaks_them_down_by_section():
-    quiz = Quiz("lesson-x", "Quiz", 0.5, (SINGLE, question("true_false", id="tf2", section="other", answer_bool=False)), Where("quiz.yaml"))
+    quiz = quiz_of(SINGLE, question("true_false", id="tf2", section="other", answer=False), pass_fraction=0.5)
     result = grade_quiz(quiz, {"single-q": "Transformer", "tf2": True}, seed=0)
     assert (result.score, result.max_score, result.passed) == (1.0, 2.0, True)
     assert [(s.section, s.score) for s in result.by_section()] == [("basics", 1.0), ("other", 0.0)]

@@ -69,16 +69,34 @@ def test_release_writes_a_student_course_root_that_validates(release):
 def test_release_holds_exactly_the_allowed_files(release):
     out = release["out"]
     names = {p.relative_to(out).as_posix() for p in files_of(out)}
-    expected = {"course.yaml", "README.md"}
+    expected = {"course.yaml", "README.md"} | {f"schemas/{kind}.schema.json" for kind in ("course", "lesson", "quiz",
+                                                                                       "exercise")}
     for lesson in COURSE.lessons:
         expected.add(f"content/{lesson.id}/lesson.yaml")
         if lesson.quiz:
             expected.add(f"content/{lesson.id}/quiz.yaml")
     for exercise in COURSE.exercises:
-        for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE):
+        for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE, *exercise.data):
             expected.add(f"exercises/{exercise.id}/{name}")
     assert names == expected
     assert not any(part in ("mistakes", "__pycache__") for p in files_of(out) for part in p.parts)
+
+
+def test_every_yaml_file_of_the_release_names_a_schema_of_the_release_and_validates_against_it(release):
+    out = release["out"]
+    prefix = "# yaml-language-server: $schema="
+    by_schema: dict[Path, list[Path]] = {}
+    for path in sorted(out.rglob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(prefix), path
+        schema = (path.parent / first[len(prefix):]).resolve()
+        assert schema.is_file() and schema.parent == (out / "schemas").resolve(), path
+        by_schema.setdefault(schema, []).append(path)
+    assert len(by_schema) == 4
+    for schema, paths in by_schema.items():
+        done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema), *map(str, paths)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _published_text() -> str:

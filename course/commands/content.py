@@ -1,4 +1,4 @@
-"""Reading the course: `course lessons`, `course read`, `course validate`."""
+"""Reading the course: `course lessons`, `course read`, `course validate`, `course schema`."""
 from __future__ import annotations
 
 import sys
@@ -130,4 +130,28 @@ def export(state, lesson_id: str, fmt: str, out: str, variants: int) -> None:
         click.echo(f"{len(report.skipped)} question(s) not exported (see above)")
 
 
-COMMANDS = [lessons, read, validate, export]
+@click.command()
+@click.option("--out", "out_dir", metavar="DIR", required=True, type=click.Path(file_okay=False),
+              help="Folder for the schema files (created if missing).")
+def schema(out_dir: str) -> None:
+    """Write the JSON Schemas of course.yaml, lesson, quiz and exercise files to DIR.
+
+    \b
+    For editors: a YAML file whose first line is
+      # yaml-language-server: $schema=<path to DIR>/lesson.schema.json
+    gets completion, hover help and checks in VS Code's YAML extension. The schemas
+    are generated from the same models `course validate` checks with (the course's own
+    files point at copies shipped with the engine).
+    """
+    from course.errors import UsageError
+    from course.schema import write_schemas
+
+    try:
+        written = write_schemas(Path(out_dir))
+    except OSError as error:
+        raise UsageError(f"cannot write the schemas to {out_dir}: {error.strerror or error}") from None
+    for path in written:
+        click.echo(str(path))
+
+
+COMMANDS = [lessons, read, validate, export, schema]

@@ -30,9 +30,9 @@ from course.errors import ContentError, CourseError
 from course.grading import diagnostics
 from course.grading.checks import Check, message as check_message
 from course.grading.results import CaseResult, CheckResult, Status, trim_output
-from course.model import Course, Exercise
 
 if TYPE_CHECKING:  # pragma: no cover
+    from course.model import Course, Exercise  # pydantic: imported once the course is loaded, not before
     from course.grading.details import CheckDetails
     from course.progress.store import ProgressStore
 

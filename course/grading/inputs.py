@@ -5,24 +5,30 @@ machine and in every run, so the parent (which computes the expected output) and
 sandboxed child (which calls the submission) always see the same bytes. Argument number
 i (positional arguments first, then keyword arguments in their declared order) draws
 from its own stream, `np.random.default_rng([case.seed, i])`, so adding, removing or
-reordering one argument never changes the others.
+reordering one argument never changes the others. Entry number k of a `dict` input draws
+from `np.random.default_rng([case.seed, i, k])` (nested dicts add their own positions),
+so appending an entry never changes the others.
 
-The generators and their parameters are those of `course.model.INPUT_KINDS`; the loader
-has already checked names and parameter sets, so this module only builds values.
+The generators and their parameters are declared by the input classes of course.model
+(one class per kind); the loader has validated them, so this module only builds values.
+`npz` inputs read a data file of the exercise, without pickle.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from course.model import Case, InputSpec
+from course.errors import CourseError
+
+if TYPE_CHECKING:
+    from course import model as m
 
 MASK_PATTERNS = ("causal", "random", "padding", "none", "all")
 
 
-def make_arguments(case: Case) -> tuple[tuple, dict]:
+def make_arguments(case: m.Case) -> tuple[tuple, dict]:
     """The positional arguments and keyword arguments of one case, as fresh objects.
 
     Every call returns new, writable arrays (and new dicts for `value` mappings), so a
@@ -36,61 +42,54 @@ def make_arguments(case: Case) -> tuple[tuple, dict]:
     return args, kwargs
 
 
-def make_input(spec: InputSpec, seed: int, index: int) -> Any:
+def make_input(spec: m.InputSpec, seed: int, index: int) -> Any:
     """One argument: `spec`'s generator fed by the random stream (seed, index)."""
+    return _generate(spec, [seed, index])
+
+
+def _generate(spec: m.InputSpec, stream: Sequence[int]) -> Any:
     try:
         generate = _GENERATORS[spec.kind]
-    except KeyError:
-        raise ValueError(f"{spec.where}: unknown input kind {spec.kind!r}") from None
-    rng = np.random.default_rng([seed, index])
-    return generate(rng, spec.params)
+    except (KeyError, AttributeError):
+        raise ValueError(f"{spec.where}: unknown input kind {getattr(spec, 'kind', spec)!r}") from None
+    if spec.kind == "dict":  # each entry its own stream: (seed, index, position)
+        return {name: _generate(entry, [*stream, k]) for k, (name, entry) in enumerate(spec.entries.items())}
+    if spec.kind == "npz":
+        return _npz(spec)
+    return generate(np.random.default_rng(list(stream)), spec.body)
 
 
 # --------------------------------------------------------------------------- generators
 
 
-def _shape(params: Mapping[str, Any]) -> tuple[int, ...]:
-    shape = params["shape"]
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(n) for n in shape)
+def _normal(rng: np.random.Generator, p: m.NormalParams) -> np.ndarray:
+    return np.asarray(rng.normal(float(p.loc), float(p.scale), p.shape)).astype(p.dtype)
 
 
-def _dtype(params: Mapping[str, Any], default: str | None) -> np.dtype | None:
-    name = params.get("dtype", default)
-    return None if name is None else np.dtype(name)
+def _uniform(rng: np.random.Generator, p: m.UniformParams) -> np.ndarray:
+    return np.asarray(rng.uniform(float(p.low), float(p.high), p.shape)).astype(p.dtype)
 
 
-def _normal(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
-    values = rng.normal(float(params.get("loc", 0.0)), float(params.get("scale", 1.0)), _shape(params))
-    return np.asarray(values).astype(_dtype(params, "float64"))
-
-
-def _uniform(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
-    values = rng.uniform(float(params.get("low", 0.0)), float(params.get("high", 1.0)), _shape(params))
-    return np.asarray(values).astype(_dtype(params, "float64"))
-
-
-def _integers(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
+def _integers(rng: np.random.Generator, p: m.IntegersParams) -> np.ndarray:
     """Integers in [low, high): `high` is exclusive, as in numpy."""
-    values = rng.integers(int(params["low"]), int(params["high"]), _shape(params), dtype=np.int64)
-    return np.asarray(values).astype(_dtype(params, "int64"))
+    values = rng.integers(int(p.low), int(p.high), p.shape, dtype=np.int64)
+    return np.asarray(values).astype(p.dtype)
 
 
-def _constant(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
-    return np.full(_shape(params), params["fill"], dtype=_dtype(params, "float64"))
+def _constant(rng: np.random.Generator, p: m.ConstantParams) -> np.ndarray:
+    return np.full(p.shape, p.fill, dtype=p.dtype)
 
 
-def _array(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
-    return np.array(_thaw(params["data"]), dtype=_dtype(params, None))
+def _array(rng: np.random.Generator, data: Any) -> np.ndarray:
+    return np.array(_thaw(data))
 
 
-def _value(rng: np.random.Generator, params: Mapping[str, Any]) -> Any:
+def _value(rng: np.random.Generator, data: Any) -> Any:
     """A literal (scalar, string, mapping such as a model config), as plain Python objects."""
-    return _thaw(params["data"])
+    return _thaw(data)
 
 
-def _mask(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
+def _mask(rng: np.random.Generator, p: m.MaskParams) -> np.ndarray:
     """A boolean attention mask of shape (..., seq_q, seq_k); True = may attend.
 
     The pattern names where the True entries are:
@@ -103,15 +102,15 @@ def _mask(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
       all      every entry True (nothing is masked);
       none     every entry False (every row fully masked).
     """
-    shape = _shape(params)
+    shape = tuple(p.shape)
     if len(shape) < 2:
         raise ValueError(f"a mask needs at least two axes (seq_q, seq_k), got shape {list(shape)}")
-    pattern = params.get("pattern", "causal")
+    pattern = p.pattern
     *lead, seq_q, seq_k = shape
     if pattern == "causal":
         mask = np.broadcast_to(np.tril(np.ones((seq_q, seq_k), dtype=bool)), shape).copy()
     elif pattern == "random":
-        mask = rng.random(shape) < float(params.get("density", 0.5))
+        mask = rng.random(shape) < float(p.density)
         empty = ~mask.any(axis=-1)  # (..., seq_q): rows with nothing to attend to
         picks = rng.integers(0, seq_k, size=empty.shape)
         rows = np.nonzero(empty)
@@ -131,6 +130,22 @@ def _mask(rng: np.random.Generator, params: Mapping[str, Any]) -> np.ndarray:
     return mask
 
 
+def _npz(spec: m.NpzInput) -> Any:
+    """The whole file as a dict name -> array, or the one array named by `key`; never unpickled."""
+    path = spec.path
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if spec.npz.key is not None:
+                return np.array(data[spec.npz.key])
+            return {name: np.array(data[name]) for name in data.files}
+    except FileNotFoundError:
+        raise CourseError(f"{spec.where}: data file {path} is missing") from None
+    except KeyError:
+        raise CourseError(f"{spec.where}: {path} has no array '{spec.npz.key}'") from None
+    except (OSError, ValueError) as error:  # not an npz, or arrays that would need pickle
+        raise CourseError(f"{spec.where}: {path} cannot be read without pickle ({error})") from None
+
+
 def _thaw(value: Any) -> Any:
     """Plain, fresh Python containers (the loader may hand over read-only mappings or tuples)."""
     if isinstance(value, Mapping):
@@ -140,7 +155,7 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-_GENERATORS: dict[str, Callable[[np.random.Generator, Mapping[str, Any]], Any]] = {
+_GENERATORS: dict[str, Callable[[np.random.Generator, Any], Any]] = {
     "normal": _normal,
     "uniform": _uniform,
     "integers": _integers,
@@ -148,4 +163,6 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, Mapping[str, Any]], Any]] 
     "array": _array,
     "mask": _mask,
     "value": _value,
+    "npz": _npz,  # reads a file: called with the spec itself (see _generate)
+    "dict": _value,  # entries generated one by one (see _generate)
 }

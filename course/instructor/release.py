@@ -5,13 +5,16 @@ holds nothing a student must not see:
 
     course.yaml                    edition: student
     README.md                      how students use it
+    schemas/*.schema.json          the JSON Schemas the files' first lines point at
     content/<lesson>/lesson.yaml   as written (and any image files its figures show)
     content/<lesson>/quiz.yaml     as written: students take the quizzes locally, so the
                                    questions carry their answers, as the instructor's do;
                                    no separate answer key is written
-    exercises/<id>/exercise.yaml   rewritten: public cases only; known mistakes keep their
-                                   name, description and advice but not their file
+    exercises/<id>/exercise.yaml   written from the validated model: public cases only, and
+                                   none of the keys the model marks instructor-only (the
+                                   reference, the known mistakes' files)
     exercises/<id>/<starter>.py    as written
+    exercises/<id>/<data files>    as written (the inputs are built from them)
     exercises/<id>/expected.npz    the reference's outputs on the public cases, and what
                                    each known mistake did on them (its output or its error
                                    text, any input it changed in place, its shift_invariant
@@ -22,7 +25,8 @@ holds nothing a student must not see:
 
 and nothing else: no reference.py, no mistakes/*.py, no hidden case (not its name,
 inputs, seed or description), no __pycache__. Files are allow-listed, never copied by
-folder, so an instructor's notes or a stray .pyc cannot leak.
+folder, so an instructor's notes or a stray .pyc cannot leak. Every YAML file's first
+line, `# yaml-language-server: $schema=...`, points at the edition's own schemas/.
 """
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ from typing import Any
 from course import model as m
 from course.errors import UsageError
 from course.loader import EXERCISE_FILE, EXPECTED_FILE, LESSON_FILE, MANIFEST_FILE, QUIZ_FILE
+from course.schema import INSTRUCTOR_ONLY, KINDS, SCHEMA_DIR, schema_file, with_header
+
+SCHEMAS = "schemas"  # the edition's copy of course/schemas/
 
 KEEP_ON_FORCE = (".git",)  # a release folder that is a git clone stays one
 
@@ -147,22 +154,32 @@ def _write_edition(course: m.Course, target: Path) -> ReleaseReport:
         report.files.append(Path(relative))
         return path
 
-    write(MANIFEST_FILE, _dump({"format_version": m.FORMAT_VERSION, "title": course.title, "edition": "student"},
-                               header="The student edition, written by `course release`."))
+    def write_yaml(relative: str, kind: str, text: str) -> Path:
+        depth = relative.count("/")
+        return write(relative, with_header(text, "../" * depth + f"{SCHEMAS}/{schema_file(kind)}"))
+
+    for kind in KINDS:
+        write(f"{SCHEMAS}/{schema_file(kind)}", copy_from=SCHEMA_DIR / schema_file(kind))
+    manifest = m.Manifest(format_version=m.FORMAT_VERSION, title=course.title, edition="student")
+    write_yaml(MANIFEST_FILE, "course", _dump(student_data(manifest), header="The student edition, written by "
+                                                                              "`course release`."))
     for lesson in course.lessons:
         folder = f"content/{lesson.folder.name}"
-        write(f"{folder}/{LESSON_FILE}", copy_from=lesson.folder / LESSON_FILE)
+        write_yaml(f"{folder}/{LESSON_FILE}", "lesson", (lesson.folder / LESSON_FILE).read_text(encoding="utf-8"))
         if lesson.quiz is not None:
-            write(f"{folder}/{QUIZ_FILE}", copy_from=lesson.folder / QUIZ_FILE)
+            write_yaml(f"{folder}/{QUIZ_FILE}", "quiz", (lesson.folder / QUIZ_FILE).read_text(encoding="utf-8"))
         for figure in lesson.figures:
             if isinstance(figure, m.ImageFigure):
                 write(f"{folder}/{figure.file}", copy_from=lesson.folder / figure.file)
         report.lessons.append(lesson.id)
     for exercise in course.exercises:
         folder = f"exercises/{exercise.folder.name}"
-        write(f"{folder}/{EXERCISE_FILE}", _dump(student_exercise(exercise),
-                                                 header="Student edition: public cases only (written by `course release`)."))
+        write_yaml(f"{folder}/{EXERCISE_FILE}", "exercise",
+                   _dump(student_exercise(exercise), header="Student edition: public cases only (written by "
+                                                            "`course release`)."))
         write(f"{folder}/{exercise.starter}", copy_from=exercise.starter_path)
+        for name in exercise.data:
+            write(f"{folder}/{name}", copy_from=exercise.folder / name)
         write_expected(exercise, target / folder / EXPECTED_FILE)
         report.files.append(Path(folder) / EXPECTED_FILE)
         public = sum(1 for c in exercise.cases if c.visibility == "public")
@@ -177,63 +194,40 @@ def _write_edition(course: m.Course, target: Path) -> ReleaseReport:
 def student_exercise(exercise: m.Exercise) -> dict:
     """exercise.yaml of the student edition, as plain data for yaml.safe_dump.
 
-    Written from the loaded model, not edited from the instructor's text, so nothing
-    that was not selected here can slip through. Each case carries its own checks and
-    tolerance (the exercise-wide defaults are already merged into them by the loader).
+    Written from the validated model, not edited from the instructor's text: the hidden
+    cases are dropped here, and every key the model marks instructor-only (the reference,
+    a known mistake's file) by `student_data`, so a key added to the model later is
+    either declared instructor-only or meant for students. Each case carries its
+    effective checks and tolerance (the loader merged the exercise-wide defaults in).
     """
-    data: dict[str, Any] = {
-        "format_version": m.FORMAT_VERSION,
-        "id": exercise.id,
-        "title": exercise.title,
-        "lesson": exercise.lesson,
-    }
-    if exercise.section:
-        data["section"] = exercise.section
-    data.update({
-        "function": exercise.function,
-        "signature": exercise.signature,
-        "instructions": exercise.instructions,
-        "starter": exercise.starter,
-        "limits": {"wall_seconds": exercise.limits.wall_seconds, "memory_mb": exercise.limits.memory_mb},
-        "hints": list(exercise.hints),
-        "cases": [_case(case) for case in exercise.cases if case.visibility == "public"],
-    })
-    if exercise.mistakes:
-        data["mistakes"] = [
-            {"name": mk.name, "description": mk.description, "message": mk.message} for mk in exercise.mistakes
-        ]
-    return data
+    public = tuple(case for case in exercise.cases if case.visibility == "public")
+    return student_data(exercise.model_copy(update={"cases": public}))
 
 
-def _case(case: m.Case) -> dict:
-    data: dict[str, Any] = {"name": case.name, "visibility": case.visibility, "points": case.points, "seed": case.seed}
-    if case.description:
-        data["description"] = case.description
-    if case.hint:
-        data["hint"] = case.hint
-    if case.args:
-        data["args"] = [_input(spec) for spec in case.args]
-    if case.kwargs:
-        data["kwargs"] = {name: _input(spec) for name, spec in case.kwargs.items()}
-    data["tolerance"] = {"rtol": case.tolerance.rtol, "atol": case.tolerance.atol}
-    if case.checks:
-        data["checks"] = list(case.checks)
-    return data
+def student_data(model: m.CourseModel) -> dict:
+    """A model as YAML-ready data: keys as written, defaults left out, instructor-only keys dropped."""
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude=_instructor_only(model))
 
 
-def _input(spec: m.InputSpec) -> dict:
-    if spec.kind in ("value", "array"):
-        return {spec.kind: _plain(spec.params["data"])}
-    return {spec.kind: {name: _plain(value) for name, value in spec.params.items() if value is not None}}
-
-
-def _plain(value: Any) -> Any:
-    """Tuples and read-only mappings as the lists and dicts yaml.safe_dump writes."""
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+def _instructor_only(value: Any) -> Any:
+    """pydantic's `exclude` for every field marked instructor-only, at any depth."""
+    if isinstance(value, m.CourseModel):
+        excluded: dict = {}
+        for name, info in type(value).model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if extra.get(INSTRUCTOR_ONLY):
+                excluded[name] = True
+            else:
+                inner = _instructor_only(getattr(value, name))
+                if inner:
+                    excluded[name] = inner
+        return excluded
+    if isinstance(value, (tuple, list)):
+        inner = {i: sub for i, item in enumerate(value) if (sub := _instructor_only(item))}
+        return inner
+    if isinstance(value, dict):
+        return {key: sub for key, item in value.items() if (sub := _instructor_only(item))}
+    return {}
 
 
 def _dump(data: dict, header: str = "") -> str:
