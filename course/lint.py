@@ -27,7 +27,6 @@ EXAMPLE_FILENAME = "example.py"
 EXAMPLE_PROBE = "__course_example__"
 EXAMPLE_SECONDS = 20.0
 PARALLEL_EXAMPLES = 4
-SANDBOX_RETRIES = 2
 
 
 # --------------------------------------------------------------------------- undeclared files
@@ -129,16 +128,14 @@ def failing_examples(course: "Course") -> list[Diagnostic]:
     if not examples:
         return []
     from course.grading import sandbox
-    from course.grading.check import hidden_paths
 
+    # as a student's file runs: the sandbox sees Python and numpy only (no course, no engine, no progress)
     limits = sandbox.Limits(wall_seconds=EXAMPLE_SECONDS, cpu_seconds=int(EXAMPLE_SECONDS))
-    hidden = hidden_paths(course)  # as for a student's file: no course files, no engine, no progress
     failures = (sandbox.SandboxError, sandbox.SandboxUnavailable, OSError)
 
     def start(block: "CodeBlock"):
         source = block.source.rstrip("\n") + f"\n\n\ndef {EXAMPLE_PROBE}():\n    return None\n"
-        return sandbox.start(source, filename=EXAMPLE_FILENAME, function=EXAMPLE_PROBE, limits=limits,
-                             hidden_paths=hidden)
+        return sandbox.start(source, filename=EXAMPLE_FILENAME, function=EXAMPLE_PROBE, limits=limits)
 
     found = []
     for first in range(0, len(examples), PARALLEL_EXAMPLES):
@@ -152,13 +149,11 @@ def failing_examples(course: "Course") -> list[Diagnostic]:
                     sessions.append((lesson, position, block, None))
             for lesson, position, block, session in sessions:
                 run, error = None, None
-                for attempt in range(1 + SANDBOX_RETRIES):  # a sandbox that fails to start is retried
-                    try:
-                        session = session if session is not None and attempt == 0 else start(block)
-                        run = session.run([])
-                        break
-                    except failures as failure:
-                        error, session = failure, None
+                try:  # a sandbox that fails to start is retried by the sandbox itself
+                    session = session if session is not None else start(block)
+                    run = session.run([])
+                except failures as failure:
+                    error, session = failure, None
                 if run is None:
                     found.append(_example_problem(course, lesson, position, block,
                                                   f"could not be run: the sandbox failed, not the example ({error})"))

@@ -304,7 +304,7 @@ def test_raising_is_matched_to_a_mistake_only_with_the_same_error():
 
 
 def named_case(name: str, **kw) -> Case:
-    return dataclasses.replace(make_case(**kw), name=name)
+    return make_case(**kw).model_copy(update={"name": name})
 
 
 # --------------------------------------------------------------------------- tolerance boundaries

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from course.model import Parameter, Question, Where
+from course.model import Question, Where
+from course.model.quizzes import NumericQuestion
 from course.quiz.grading import grade, parse_typed
 from course.quiz.variants import format_number, instantiate
 
 
 def numeric(prompt: str, answer: str, **choices: tuple[float, ...]) -> Question:
-    parameters = tuple(Parameter(name, values, 0, 0, 1, Where("quiz.yaml")) for name, values in choices.items())
-    return Question(id="q", kind="numeric", section="s", prompt=prompt, hint="h", explanation="e", points=1.0,
-                    answer_expr=answer, parameters=parameters, where=Where("quiz.yaml", 1, 1))
+    """A numeric question as the loader builds it from quiz.yaml (keys as written there)."""
+    data = dict(id="q", kind="numeric", section="s", prompt=prompt, hint="h", explanation="e", points=1.0,
+                answer=answer, parameters={name: {"choices": list(values)} for name, values in choices.items()})
+    return NumericQuestion.model_validate(data).placed(Where("quiz.yaml", 1, 1))
 
 
 @pytest.mark.parametrize("value, shown", [

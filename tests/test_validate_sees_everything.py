@@ -27,7 +27,10 @@ def line_of(text: str, needle: str) -> int:
 def validate(root: Path, cwd: Path) -> tuple[int, list[str]]:
     done = run_course("validate", str(root), cwd=cwd)
     assert "Traceback" not in done.stdout + done.stderr
-    return done.returncode, done.stdout.splitlines()
+    lines = done.stdout.splitlines()
+    if lines and lines[0].startswith("course root: "):  # validate names the root it used first
+        lines = lines[1:]
+    return done.returncode, lines
 
 
 # --------------------------------------------------------------------------- files nobody declared
