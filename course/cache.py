@@ -112,7 +112,8 @@ def _entry_path(folder: Path, root: Path) -> Path:
 
 
 def _launch_data(course: "Course") -> dict[str, dict[str, Any]]:
-    return {exercise.id: {"function": exercise.function, "wall_seconds": exercise.limits.wall_seconds,
+    return {exercise.id: {"function": exercise.function, "imports": list(exercise.imports),
+                          "wall_seconds": exercise.limits.wall_seconds,
                           "memory_mb": exercise.limits.memory_mb, "starter": exercise.starter,
                           "folder": str(exercise.folder)}
             for exercise in course.exercises}

@@ -312,6 +312,11 @@ def _check_course(ctx: Context, lessons: list, exercises: list) -> None:
             sections = [s.id for s in by_id[exercise.lesson].sections]
             ctx.error(exercise.where, f"exercise '{exercise.id}' names unknown section "
                                       f"'{exercise.section}'{did_you_mean(exercise.section, sections)}")
+        for index, other in enumerate(exercise.imports):
+            if other not in exercise_ids and other not in ctx.broken_ids:
+                ctx.error(ctx.where_of(exercise, "imports", index),
+                          f"exercise '{exercise.id}' imports unknown exercise '{other}'"
+                          f"{did_you_mean(other, exercise_ids)}")
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -331,6 +336,7 @@ class ExercisePreview:
     def __init__(self, root: Path, exercise_id: str, launch: dict[str, Any]):
         self.root, self.id = root, exercise_id
         self.function: str = launch["function"]
+        self.imports: tuple[str, ...] = tuple(launch.get("imports", ()))
         self.limits = ExerciseLimitsPreview(launch["wall_seconds"], launch["memory_mb"])
         self.starter: str = launch["starter"]
         self.folder = Path(launch["folder"])

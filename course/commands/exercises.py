@@ -243,7 +243,7 @@ def check(state, exercise_id: str, file: str | None, fmt: str, output: str | Non
         raise
     source = read_submission(path)
     # The child starts before the whole course is loaded: its start-up overlaps the loading.
-    session = start_early(state.root, exercise_id, source, filename=str(path), strict=strict)
+    session = start_early(state.root, exercise_id, source, filename=str(path), strict=strict, path=path)
     store = None
     try:
         course = state.course()
@@ -306,7 +306,7 @@ def _check_once(course, exercise, path: Path, store, options: dict, session=None
         source = read_submission(path)
         if template is not None:  # --watch: a sandbox forked from the warm template
             session = start_for_check(exercise, source, filename=str(path), strict=options["strict"],
-                                      template=template)
+                                      template=template, path=path)
     wanted = options.get("plots") is not None or options.get("html") is not None
     details = new_details() if wanted else None
     result = check_exercise(

@@ -59,6 +59,7 @@ def check_exercise(
     session=None,
     details: "CheckDetails | None" = None,
     path: "str | os.PathLike[str] | None" = None,
+    modules: "dict[str, str] | None" = None,
 ) -> CheckResult:
     """Grade `source` (the text of the student's file) against every case of `exercise`.
 
@@ -72,15 +73,19 @@ def check_exercise(
     actual outputs and, for failing public cases, probe outcomes (for the pictures).
     path: the file `source` was read from (None for a function's source): the progress
     store sets the exercise's status only from checks of the student's own file.
+    modules: the student's other files the exercise lets the submission import (its
+    `imports`), name -> source; by default read from beside `path`.
     """
     started = time.monotonic()
     filename = untrusted.name(filename)  # it is shown in reports and tracebacks
+    if modules is None:
+        modules = student_modules(exercise, path)
     try:
         if is_unchanged_starter(exercise, source):
             message = f"not attempted: {filename} is still the starter code"
             result = _not_attempted(exercise, filename, message, None, started)
         else:
-            result = _run_and_compare(course, exercise, source, filename, strict, started, session, details)
+            result = _run_and_compare(course, exercise, source, filename, strict, started, session, details, modules)
     finally:
         if session is not None:
             session.close()
@@ -88,13 +93,25 @@ def check_exercise(
         details.exercise, details.course = exercise.id, course
         details.hidden = tuple(c.name for c in exercise.cases if c.visibility == "hidden")
         if result.status is Status.FAILED:
-            _run_probes(course, exercise, source, filename, strict, details)
+            _run_probes(course, exercise, source, filename, strict, details, modules)
     if progress is not None and result.status is not Status.COULD_NOT_GRADE:
         result = _record(progress, result, source, path)
     return result
 
 
-def start_early(root, exercise_id: str, source: str, *, filename: str, strict: bool = False):
+def student_modules(exercise, path) -> dict[str, str]:
+    """The files beside `path` that the exercise lets the submission import (none without a path)."""
+    imports = tuple(getattr(exercise, "imports", ()))
+    if not imports or path is None:
+        return {}
+    from pathlib import Path
+
+    from course.grading.submission import imported_sources
+
+    return imported_sources(imports, Path(path).parent)
+
+
+def start_early(root, exercise_id: str, source: str, *, filename: str, strict: bool = False, path=None):
     """Start the sandbox before the whole course is loaded and validated; None if not possible.
 
     Why: the child needs ~0.15-0.25 s to enter its namespaces and import numpy and the
@@ -109,15 +126,18 @@ def start_early(root, exercise_id: str, source: str, *, filename: str, strict: b
     exercise = _preview_exercise(Path(root), exercise_id)
     if exercise is None or is_unchanged_starter(exercise, source):
         return None
-    return start_session(exercise, source, untrusted.name(filename), strict)
+    return start_session(exercise, source, untrusted.name(filename), strict,
+                         modules=student_modules(exercise, path))
 
 
-def start_for_check(exercise: Exercise, source: str, *, filename: str, strict: bool = False, template=None):
+def start_for_check(exercise: Exercise, source: str, *, filename: str, strict: bool = False, template=None,
+                    path=None):
     """A session started now for check_exercise(session=...), or None for an unchanged
     starter (graded without running anything)."""
     if is_unchanged_starter(exercise, source):
         return None
-    return start_session(exercise, source, untrusted.name(filename), strict, template=template)
+    return start_session(exercise, source, untrusted.name(filename), strict, template=template,
+                         modules=student_modules(exercise, path))
 
 
 def _preview_exercise(root, exercise_id: str) -> Exercise | None:
@@ -190,7 +210,8 @@ def sandbox_limits(exercise: Exercise):
     return Limits(wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)), memory_bytes=exercise.limits.memory_mb << 20)
 
 
-def start_session(exercise: Exercise, source: str, filename: str, strict: bool, template=None):
+def start_session(exercise: Exercise, source: str, filename: str, strict: bool, template=None,
+                  modules: "dict[str, str] | None" = None):
     """The sandbox session for `source`, started now: the child's start-up (namespaces,
     numpy, the submission) overlaps the caller's work. SandboxRefused under --strict.
 
@@ -205,6 +226,8 @@ def start_session(exercise: Exercise, source: str, filename: str, strict: bool, 
             limits=sandbox_limits(exercise),
             strict=strict,
             template=template,
+            modules=modules,
+            allowed=tuple(getattr(exercise, "imports", ())),
         )
     except sandbox.SandboxUnavailable as error:
         raise SandboxRefused(f"--strict: refusing to grade without isolation: {error}") from None
@@ -241,11 +264,12 @@ def plan_calls(exercise: Exercise, arguments) -> tuple[list, dict[str, int], dic
     return calls, index, shift_index
 
 
-def _run_and_compare(course, exercise, source, filename, strict, started, session=None, details=None) -> CheckResult:
+def _run_and_compare(course, exercise, source, filename, strict, started, session=None, details=None,
+                     modules=None) -> CheckResult:
     from course.grading import sandbox
 
     if session is None:
-        session = start_session(exercise, source, filename, strict)
+        session = start_session(exercise, source, filename, strict, modules=modules)
     with session:
         from course.grading.expected import case_arguments, expected_outputs
 
@@ -377,7 +401,7 @@ def _keep_details(details, exercise, arguments, expected, student, results) -> N
         )
 
 
-def _run_probes(course, exercise, source, filename, strict, details) -> None:
+def _run_probes(course, exercise, source, filename, strict, details, modules=None) -> None:
     """Probe calls for the failing public cases, in a second sandbox run (grades never depend on it)."""
     from course.grading import compare, sandbox
     from course.grading.details import probe_arguments
@@ -389,7 +413,7 @@ def _run_probes(course, exercise, source, filename, strict, details) -> None:
     if not plan:
         return
     try:
-        session = start_session(exercise, source, filename, strict)
+        session = start_session(exercise, source, filename, strict, modules=modules)
         run = session.run([sandbox.Call(args, kwargs) for _, _, args, kwargs in plan])
     except (SandboxRefused, sandbox.SandboxUnavailable, sandbox.SandboxError) as error:
         details.notes.append(f"the extra calls for the pictures could not run: {error}")

@@ -101,6 +101,18 @@ def read_submission(path: Path | str) -> str:
     raise SubmissionRefused(f"cannot check {shown}: it {found.problem}")
 
 
+def imported_sources(imports, folder: Path) -> dict[str, str]:
+    """The student's own files an exercise lets its submission import (`imports`), read
+    from `folder` with the same rules as the submission; a file that is missing or
+    refused is left out (the import then fails in the sandbox, saying where it looked)."""
+    found = {}
+    for name in imports:
+        read = read_source(Path(folder) / f"{name}.py", folder)
+        if read.source is not None:
+            found[name] = read.source
+    return found
+
+
 def check_source_text(source: str, what: str) -> str:
     """A source that did not come from a file (a notebook function): the same size cap."""
     if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:

@@ -126,7 +126,7 @@ class DaskExecutor:
 
     def _payload(self, task: Task) -> dict:
         return {"fingerprint": self.fingerprint, "exercise": task.exercise, "source": task.source,
-                "filename": task.filename, "strict": self.strict}
+                "filename": task.filename, "modules": [list(m) for m in task.modules], "strict": self.strict}
 
     def _result(self, future, task: Task) -> CheckResult:
         from course.grading.check import SandboxRefused, could_not_grade
@@ -168,7 +168,8 @@ def grade_task(payload: dict) -> dict:
         helper = _helpers.get(payload["strict"])
         if helper is None or not helper.alive():
             helper = _helpers[payload["strict"]] = _Helper(root, payload["strict"])
-    outcome = helper.check(Task((uuid.uuid4().hex,), payload["exercise"], payload["source"], payload["filename"]))
+    outcome = helper.check(Task((uuid.uuid4().hex,), payload["exercise"], payload["source"], payload["filename"],
+                                tuple((name, text) for name, text in payload.get("modules", ()))))
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome.as_dict()

@@ -238,7 +238,9 @@ def grade_class(
                 for exercise in assigned:
                     file, filename = files[exercise.id], f"{student.name}/{exercise.id}.py"
                     if file.source is not None:
-                        tasks.append(Task((student.name, exercise.id), exercise.id, file.source, filename))
+                        imported = tuple((name, files[name].source) for name in exercise.imports
+                                         if name in files and files[name].source is not None)
+                        tasks.append(Task((student.name, exercise.id), exercise.id, file.source, filename, imported))
                         continue
                     missing = file.problem == NOT_SUBMITTED
                     message = (f"not submitted: there is no {exercise.id}.py in {student.name}/" if missing
@@ -344,7 +346,11 @@ def _read_student(student: Student, exercises: Sequence[Exercise],
             shown = untrusted.name(name)
             close = difflib.get_close_matches(shown, sorted(expected | skipped), n=1)
             notes.append(f"{shown} is not graded (no such exercise)" + (f"; did you mean {close[0]}?" if close else ""))
+    # The files an assigned exercise may import (its `imports`) count too, assigned or not:
+    # a change there can change the grade.
+    for name in sorted({name for e in exercises for name in e.imports} - set(files)):
+        files[name] = read_source(folder / f"{name}.py", folder)
     digest = hashlib.sha256()
-    for exercise in exercises:
-        digest.update(f"{exercise.id}\0".encode() + hashlib.sha256(files[exercise.id].fingerprint).digest())
+    for name in sorted(files, key=lambda n: (n not in {e.id for e in exercises}, n)):
+        digest.update(f"{name}\0".encode() + hashlib.sha256(files[name].fingerprint).digest())
     return files, digest.hexdigest(), notes

@@ -42,23 +42,24 @@ class Task:
     exercise: str
     source: str
     filename: str
+    modules: tuple[tuple[str, str], ...] = ()  # the student's other files it may import: (name, source)
 
 
 _START = object()  # check_source: start the sandbox session here
 
 
-def start_sandbox(exercise: Exercise, source: str, *, filename: str, strict: bool = False):
+def start_sandbox(exercise: Exercise, source: str, *, filename: str, strict: bool = False, modules=()):
     """The sandbox session for `source`, started now so that its child imports numpy and the
     submission meanwhile; None for an unchanged starter (graded without running anything)."""
     from course.grading.check import is_unchanged_starter, start_session
 
     if is_unchanged_starter(exercise, source):
         return None
-    return start_session(exercise, source, filename, strict)
+    return start_session(exercise, source, filename, strict, modules=dict(modules))
 
 
 def check_source(course: Course, exercise: Exercise, source: str, *, filename: str,
-                 strict: bool = False, session=_START) -> CheckResult:
+                 strict: bool = False, session=_START, modules=()) -> CheckResult:
     """check_exercise on one source; a failure of the grader is that file's "could not grade".
 
     session: one start_sandbox already gave for this source (it is closed here), or an
@@ -71,10 +72,11 @@ def check_source(course: Course, exercise: Exercise, source: str, *, filename: s
 
     try:
         if session is _START:
-            session = start_sandbox(exercise, source, filename=filename, strict=strict)
+            session = start_sandbox(exercise, source, filename=filename, strict=strict, modules=modules)
         if isinstance(session, BaseException):
             raise session
-        return check_exercise(course, exercise, source, filename=filename, strict=strict, session=session)
+        return check_exercise(course, exercise, source, filename=filename, strict=strict, session=session,
+                              modules=dict(modules))
     except SandboxRefused:
         raise
     except CourseError as error:
@@ -162,14 +164,15 @@ def _worker(connection, course: Course, strict: bool) -> None:
                     return
                 exercise = course.exercise(task.exercise)
                 try:
-                    session = start_sandbox(exercise, task.source, filename=task.filename, strict=strict)
+                    session = start_sandbox(exercise, task.source, filename=task.filename, strict=strict,
+                                            modules=task.modules)
                 except Exception as error:
                     session = error
                 queue.append((task, session))
             task, session = queue.popleft()
             try:
                 result = check_source(course, course.exercise(task.exercise), task.source, filename=task.filename,
-                                      strict=strict, session=session)
+                                      strict=strict, session=session, modules=task.modules)
             except CourseError as error:  # --strict refusing: the parent stops the batch
                 result = error
             connection.send((task.key, result))
@@ -205,7 +208,8 @@ class CheckPool:
             for task in tasks:
                 exercise = self.course.exercise(task.exercise)
                 self._begin(task)
-                result = check_source(self.course, exercise, task.source, filename=task.filename, strict=self.strict)
+                result = check_source(self.course, exercise, task.source, filename=task.filename, strict=self.strict,
+                                      modules=task.modules)
                 self._end(task)
                 yield task, result
             return

@@ -322,6 +322,10 @@ class Exercise(CourseModel):
                                                                  "instructor edition."))
     data: tuple[RelPath, ...] = Field((), description="Data files the inputs read (e.g. `weights.npz` for `npz` "
                                                       "inputs); they must exist, and ship with the student edition.")
+    imports: tuple[Id, ...] = Field((), description="Other exercises whose file the student's submission may import "
+                                                    "by name (e.g. `softmax`: `from softmax import softmax` runs the "
+                                                    "student's own softmax.py, found beside the submission). A "
+                                                    "submission is otherwise one file.")
     limits: ExerciseLimits = Field(ExerciseLimits.model_construct(), description="Sandbox limits.")
     tolerance: CaseTolerance = Field(CaseTolerance.model_construct(), description="The default for every case.")
     checks: tuple[Check, ...] = Field((), description="Property checks added to every case.")
@@ -350,6 +354,9 @@ class Exercise(CourseModel):
         yield from _duplicates(self.cases, lambda c: c.name, "case name", "cases")
         yield from _duplicates(self.mistakes, lambda mk: mk.name, "mistake name", "mistakes")
         yield from _duplicates(self.data, lambda name: name, "data file", "data")
+        yield from _duplicates(self.imports, lambda name: name, "import", "imports")
+        if self.id in self.imports:
+            yield Problem(("imports",), f"an exercise cannot import itself ('{self.id}')")
         if not self.signature.startswith(self.function + "("):
             yield Problem(("signature",), f"signature should start with '{self.function}(' (the function name)")
         for index, case in enumerate(self.cases):

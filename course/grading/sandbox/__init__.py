@@ -66,21 +66,24 @@ def isolation_available() -> Isolation:
 
 
 def start(source: str, *, filename: str, function: str, limits: Limits = Limits(),
-          strict: bool = False, template=None, modules: dict[str, str] | None = None) -> SandboxSession:
+          strict: bool = False, template=None, modules: dict[str, str] | None = None,
+          allowed: Sequence[str] = ()) -> SandboxSession:
     """Start the child now: it imports numpy and the submission while the caller works.
 
     strict: raise SandboxUnavailable instead of running without namespaces.
     template: a WarmTemplate (template.py) to fork the sandbox from, with numpy already
     imported; as isolated as a cold start, and much faster to start.
-    modules: other files of the student's that the submission may import, name -> source.
+    modules: other files of the student's that the submission may import, name -> source;
+    allowed: every name the exercise lets it import (a missing file is then named as such).
     """
     return SandboxSession(source, filename=filename, function=function, limits=limits, strict=strict,
-                          template=template, modules=modules)
+                          template=template, modules=modules, allowed=allowed)
 
 
 def run(source: str, *, filename: str, function: str, calls: Sequence[Call],
-        limits: Limits = Limits(), strict: bool = False, modules: dict[str, str] | None = None) -> SandboxRun:
+        limits: Limits = Limits(), strict: bool = False, modules: dict[str, str] | None = None,
+        allowed: Sequence[str] = ()) -> SandboxRun:
     """start() + run() + close(). Raises SandboxError when the sandbox could not start."""
     with start(source, filename=filename, function=function, limits=limits, strict=strict,
-               modules=modules) as session:
+               modules=modules, allowed=allowed) as session:
         return session.run(calls)

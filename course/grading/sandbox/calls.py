@@ -120,11 +120,14 @@ class _StudentModules:
         exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
 
 
-def _one_file_hint(exc: BaseException, allowed: list) -> str:
+def _one_file_hint(exc: BaseException, allowed: list, present: list) -> str:
     """Why `import helper` fails: a submission is one file (and which files it may import)."""
     name = getattr(exc, "name", None)
-    if not isinstance(exc, ModuleNotFoundError) or not isinstance(name, str) or name in allowed:
+    if not isinstance(exc, ModuleNotFoundError) or not isinstance(name, str) or name in present:
         return ""
+    if name in allowed:
+        return (f"\n(this exercise lets you import your own {name}.py, but there is no {name}.py beside "
+                f"this file: put yours there)")
     top = name.split(".")[0]
     if top in sys.stdlib_module_names or top == "numpy":
         return ""
@@ -159,7 +162,7 @@ def load_submission(config: dict):
     try:
         exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too
-        text = describe_exception(exc, filename) + _one_file_hint(exc, list(modules))
+        text = describe_exception(exc, filename) + _one_file_hint(exc, config.get("allowed", []), list(modules))
         if isinstance(exc, SystemExit):
             text += "\n(the file called sys.exit while being imported)"
         return None, text

@@ -88,10 +88,11 @@ def child_env(home: str, token: str | None) -> dict[str, str]:
 
 def load_config(source: str, filename: str, function: str, limits: Limits, mode: str | None,
                 uid: int | None = None, probe: bool = False, cgroup_procs: list[str] = (),
-                modules: dict[str, str] | None = None) -> dict:
+                modules: dict[str, str] | None = None, allowed: tuple[str, ...] = ()) -> dict:
     """The first frame: everything the child needs before it has any inputs.
 
     modules: the student's other files this submission may import, name -> source.
+    allowed: the names the exercise lets it import (a missing one is named as such).
     """
     site, visible = numpy_paths()
     jail = None
@@ -101,6 +102,7 @@ def load_config(source: str, filename: str, function: str, limits: Limits, mode:
     return {
         "type": "load", "probe": probe, "source": source, "filename": filename,
         "function": function, "module": SUBMISSION_MODULE, "modules": dict(modules or {}),
+        "allowed": sorted(set(allowed) | set(modules or {})),
         "site": site, "numpy_dirs": visible,
         "jail": jail, "cgroup_procs": list(cgroup_procs),
         "limits": {"cpu": int(limits.cpu_seconds), "memory": int(limits.memory_bytes),

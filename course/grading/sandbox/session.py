@@ -78,9 +78,10 @@ class SandboxSession:
     """One child process tree running one submission. Use sandbox.start() to make one."""
 
     def __init__(self, source: str, *, filename: str, function: str, limits: Limits,
-                 strict: bool = False, template=None, modules: dict[str, str] | None = None) -> None:
+                 strict: bool = False, template=None, modules: dict[str, str] | None = None,
+                 allowed: Sequence[str] = ()) -> None:
         self._source, self._filename, self._function = source, filename, function
-        self._modules = dict(modules or {})
+        self._modules, self._allowed = dict(modules or {}), tuple(allowed)
         self._limits = limits
         self._child: _Child | None = None
         self._in_w: int | None = None
@@ -139,7 +140,7 @@ class SandboxSession:
         config = load_config(self._source, self._filename, self._function, self._limits, mode,
                              uid=self._slot.uid if self._slot else None,
                              cgroup_procs=self._cgroup.procs_files() if self._cgroup else (),
-                             modules=self._modules)
+                             modules=self._modules, allowed=self._allowed)
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         self._in_w, self._res_r = in_w, out_r  # closed by _shutdown whatever happens next
