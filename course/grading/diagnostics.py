@@ -108,9 +108,14 @@ EXPLAINERS: dict[str, Callable[[tuple, Mapping[str, Any], Any, Any], str]] = {
 }
 
 
-def explain(exercise_id: str, args: tuple, kwargs: Mapping[str, Any], expected: Any, value: Any) -> str:
-    """A reading of a failed PUBLIC case's output (never call it for a hidden case); '' when none."""
-    explainer = EXPLAINERS.get(exercise_id)
+def explain(exercise, args: tuple, kwargs: Mapping[str, Any], expected: Any, value: Any) -> str:
+    """A reading of a failed PUBLIC case's output (never call it for a hidden case); '' when none.
+
+    The exercise's own `explain` hook (course.grading.hooks) first, then EXPLAINERS.
+    """
+    from course.grading.hooks import hook
+
+    explainer = hook(exercise, "explain") or EXPLAINERS.get(exercise.id)
     if explainer is None or value is None:
         return ""
     try:

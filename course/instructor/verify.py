@@ -247,6 +247,12 @@ def _trusted_code_runs(course: Course, exercise: Exercise, problems: list[Proble
         except CourseError as error:
             problems.append(Problem(exercise.where, f"the reference cannot compute the expected outputs: {error}"))
             ok = False
+    from course.grading.hooks import FEEDBACK_FILE, load_error
+
+    broken = load_error(exercise)
+    if broken:  # pictures and readings only: the exercise is still graded, so it still runs
+        problems.append(Problem(exercise.where, f"{FEEDBACK_FILE} of '{exercise.id}' does not import ({broken}): "
+                                                "its pictures, probes and readings are not used"))
     if not ok:
         problems.append(Problem(exercise.where, f"exercise '{exercise.id}' was not run: its reference or "
                                                 "known-mistake files have the problems listed here"))

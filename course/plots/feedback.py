@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from course.grading.diagnostics import COMPONENTS, count_parts, parameter_breakdown  # noqa: F401 (re-exported)
+from course.grading.hooks import hook
 from course.plots import style
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,12 @@ ANNOTATE_COLUMNS, ANNOTATE_ROWS = 10, 12  # heatmaps at most this big show each 
 MAX_CELLS = 64 * 64  # a student's array larger than this is not drawn cell by cell
 
 
+def caption(exercise: "Exercise", kind: str) -> str:
+    """What a picture of this kind shows: the exercise's own CAPTIONS first, then ours."""
+    own = hook(exercise, "CAPTIONS") or {}
+    return own.get(kind) or PLOT_KINDS.get(kind, kind)
+
+
 def plot_name(exercise_id: str, case: str, kind: str) -> str:
     """The file name of one picture: exercise, case and kind."""
     return f"{exercise_id}-{case}-{kind}.png"
@@ -77,7 +84,8 @@ def remove_old_plots(exercise: "Exercise", out_dir: Path | str) -> list[Path]:
     removed = []
     for path in [*out_dir.glob(f"{exercise.id}-*.png"), *out_dir.glob(f"{exercise.id}-*.svg")]:
         case = plot_case(path, exercise.id, cases)
-        if case is not None and path.stem[len(f"{exercise.id}-{case}-"):] in PLOT_KINDS:
+        kinds = set(PLOT_KINDS) | set(hook(exercise, "CAPTIONS") or {})
+        if case is not None and path.stem[len(f"{exercise.id}-{case}-"):] in kinds:
             path.unlink()
             removed.append(path)
     return removed
@@ -100,7 +108,14 @@ def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path 
             for kind, draw in _drawers(exercise, case):
                 target = out_dir / plot_name(exercise.id, case.name, kind)
                 paths += _attempt(details, target, lambda: draw(exercise, case, target))
-        if exercise.id == "param_count":
+        whole = hook(exercise, "exercise_panels")
+        if whole is not None:
+            try:
+                paths += list(whole(exercise, details, failing, out_dir) or [])
+            except Exception as error:  # pictures are extras
+                style.pyplot().close("all")
+                details.notes.append(f"pictures of {exercise.id} not drawn: {type(error).__name__}: {error}")
+        elif exercise.id == "param_count":
             target = out_dir / plot_name(exercise.id, ALL_FAILING, "model_sizes")
             paths += _attempt(details, target, lambda: _model_sizes(exercise, details, failing, target))
     return paths
@@ -122,6 +137,9 @@ def _drawers(exercise, case) -> list[tuple[str, Callable]]:
         return []  # it raised or did not run: the message and traceback say it all
     if case.check == "inputs_unchanged":
         return [("inputs", _inputs)]
+    panels = hook(exercise, "panels")
+    if panels is not None:  # the exercise's own pictures (exercises/<id>/feedback.py)
+        return list(panels(case) or []) or [("values", _generic_values)]
     specific = {
         "softmax": [("bars", _softmax_bars), ("overflow", _softmax_overflow)],
         "self_attention": [("weights", _attention_weights), ("error", _attention_error)],
