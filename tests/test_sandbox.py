@@ -639,9 +639,9 @@ def test_unbounded_recursion_is_reported_truthfully(body):
         assert outcome.status is CallStatus.RAISED
         assert outcome.error.startswith("RecursionError: maximum recursion depth exceeded")
         assert len(outcome.error) < 7000  # a million frames, summarised
-    else:
-        assert run.termination in (Termination.KILLED, Termination.MEMORY), run.termination_detail
-        assert run.termination_detail.startswith(("killed by signal SIGSEGV", "memory limit"))
+    else:  # on a busy machine a million frames may take longer than the wall limit: that is true too
+        assert run.termination in (Termination.KILLED, Termination.MEMORY, Termination.TIMEOUT), run.termination_detail
+        assert run.termination_detail.startswith(("killed by signal SIGSEGV", "memory limit", "stopped after 8.0 s"))
         assert outcome.status is CallStatus.NOT_RUN
     assert_no_survivors(run)
 
