@@ -126,7 +126,7 @@ def build_autograder(
     """Write the autograder zip for `course` (an instructor edition) to `out`.
 
     engine: the engine's source folder or a built wheel (default: this engine's source
-    checkout). wheels: a folder of wheels to take the dependencies from, instead of the
+    checkout, or, installed from a wheel, the installed files packed back into one). wheels: a folder of wheels to take the dependencies from, instead of the
     package index (offline builds). The dependencies are downloaded for
     `python_version` and `platforms`, Gradescope's image, not this machine's.
     """
@@ -144,7 +144,8 @@ def build_autograder(
     with tempfile.TemporaryDirectory(prefix="course-autograder-") as temporary:
         folder = Path(temporary) / "wheels"
         folder.mkdir()
-        engine_wheel = _engine_wheel(Path(engine) if engine else _engine_source(), folder)
+        source = Path(engine) if engine else _engine_source()
+        engine_wheel = _engine_wheel(source, folder) if source else _installed_wheel(folder)
         _download(engine_wheel, folder, python_version, platforms, wheels)
         config = {
             "engine_version": __version__,
@@ -174,14 +175,61 @@ def build_autograder(
     return AutograderZip(out, tuple(e.id for e in chosen), tuple(names), python_version, tuple(platforms))
 
 
-def _engine_source() -> Path:
+def _engine_source() -> Path | None:
+    """The checkout this engine runs from, or None when it was installed from a wheel."""
     from course.paths import PACKAGE_DIR
 
     checkout = PACKAGE_DIR.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "course" / "__init__.py").is_file():
         return checkout
-    raise UsageError("cannot find the engine's source (this engine was installed from a wheel): pass --engine "
-                     "with the instructor repository's folder or an llm_course wheel")
+    return None
+
+
+# Files pip writes at install time; a wheel must not carry them (pip makes them again).
+_INSTALL_ONLY = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+
+
+def _installed_wheel(folder: Path) -> Path:
+    """This engine as installed (`pip install llm-course`, no checkout at hand), packed back into a wheel.
+
+    The installed distribution's own file list (its RECORD) says what belongs to it; the
+    package is pure Python, so these files are the wheel. Files outside site-packages
+    (the `course` script) are left out: pip writes them again from entry_points.txt.
+    """
+    import base64
+    import hashlib
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution(PROJECT)
+    except metadata.PackageNotFoundError:
+        raise UsageError("cannot find the engine's source or its installed files: pass --engine with the "
+                         "instructor repository's folder or an llm_course wheel") from None
+    entries = []
+    for file in distribution.files or ():
+        parts = file.parts
+        if ".." in parts or "__pycache__" in parts or (parts[0].endswith(".dist-info") and
+                                                        parts[-1] in _INSTALL_ONLY):
+            continue
+        path = Path(str(file.locate()))
+        if path.is_file():
+            entries.append((file.as_posix(), path))
+    info = next((name for name, _ in entries if name.endswith(".dist-info/METADATA")), None)
+    if info is None or not any(name.startswith("course/") for name, _ in entries):
+        raise UsageError(f"the installed {PROJECT} has no package files or no METADATA: pass --engine with the "
+                         "instructor repository's folder or an llm_course wheel")
+    dist_info = info.rsplit("/", 1)[0]
+    wheel = folder / f"{PROJECT.replace('-', '_')}-{distribution.version}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in sorted(entries):
+            data = path.read_bytes()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{name},sha256={digest},{len(data)}")
+            archive.writestr(name, data)
+        record.append(f"{dist_info}/RECORD,,")
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
 
 
 def _engine_wheel(engine: Path, folder: Path) -> Path:
