@@ -15,12 +15,15 @@ from pathlib import Path
 import pytest
 
 import course
-from course.grading.diagnostics import count_offset, count_parts, parameter_breakdown
+from course.grading.hooks import feedback_module
 from course.loader import load_course
 from course.paths import builtin_root
 
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
+_PARAM_COUNT = feedback_module(COURSE.exercise("param_count"))  # param_count's own readings
+count_offset, count_parts, parameter_breakdown = (_PARAM_COUNT.count_offset, _PARAM_COUNT.count_parts,
+                                                  _PARAM_COUNT.parameter_breakdown)
 GPT2_SMALL = {"arch": "gpt", "n_layers": 12, "d_model": 768, "n_heads": 12, "d_ff": 3072, "vocab_size": 50257,
               "max_positions": 1024, "tied_embeddings": True}
 
@@ -111,7 +114,8 @@ def test_a_count_off_by_one_layernorm_says_so_on_public_cases_only(tmp_path, hom
                                     "size of one LayerNorm (2·d_model: a scale and a shift), such as the final one")
     for case in result.cases:
         if case.visibility == "hidden" and not case.passed:
-            assert case.message.startswith("values differ from the expected output")
+            # a GPT-2 count without LLaMA raises on the llama configs: a constant message either way
+            assert case.message in ("values differ from the expected output", "raised an exception")
             assert "fewer" not in case.message and "LayerNorm" not in case.message
 
 

@@ -403,6 +403,54 @@ def test_count_parameters_is_exact():
         assert type(_expected("param_count", case)) is int
 
 
+# Published sizes, each from its configuration. GPT-2: OpenAI's gpt-2 repository and model card
+# (124M, 355M, 774M, 1.5B; the exact counts come from the configurations of Radford et al. 2019).
+# BERT: Devlin et al. 2018 (110M and 340M, with the pooler). LLaMA-7B: Touvron et al. 2023
+# (6.7B; its released configuration gives 6,738,415,616).
+PUBLISHED_COUNTS = [
+    ("gpt2-small", _gpt(12, 768, 12, 3072, 50257, 1024), 124_439_808),
+    ("gpt2-medium", _gpt(24, 1024, 16, 4096, 50257, 1024), 354_823_168),
+    ("gpt2-large", _gpt(36, 1280, 20, 5120, 50257, 1024), 774_030_080),
+    ("gpt2-xl", _gpt(48, 1600, 25, 6400, 50257, 1024), 1_557_611_200),
+    ("bert-base", _bert(12, 768, 12, 3072, 30522, 512), 109_482_240),
+    ("bert-large", _bert(24, 1024, 16, 4096, 30522, 512), 335_141_888),
+    ("llama-7b", dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000), 6_738_415_616),
+]
+
+
+@pytest.mark.parametrize("config, published", [(c, n) for _, c, n in PUBLISHED_COUNTS],
+                         ids=[name for name, _, _ in PUBLISHED_COUNTS])
+def test_count_parameters_reproduces_the_published_counts_exactly(config, published):
+    count = _reference("param_count")(config)
+    assert type(count) is int and count == published
+    breakdown = _param_count_feedback().parameter_breakdown(config)  # the pictures' split agrees
+    assert sum(breakdown.values()) == published
+
+
+def _param_count_feedback():
+    from course.grading.hooks import feedback_module
+
+    return feedback_module(_exercise("param_count"))
+
+
+def test_count_parameters_follows_the_llama_conventions_by_hand():
+    count = _reference("param_count")
+    llama_7b = dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000)
+    # rotary positions add nothing; n_kv_heads defaults to n_heads; the output layer is untied
+    assert count({**llama_7b, "max_positions": 2048}) == count({**llama_7b, "n_kv_heads": 32}) == 6_738_415_616
+    assert count({**llama_7b, "tied_embeddings": True}) == 6_738_415_616 - 32000 * 4096
+    # grouped-query attention: 8 key/value heads of 128 columns shrink W_k and W_v to 4096 x 1024
+    assert count({**llama_7b, "n_kv_heads": 8}) == 6_738_415_616 - 32 * 2 * 4096 * (4096 - 1024)
+    # a tiny one by hand: d=8, 2 heads, 1 kv head (d_head 4), d_ff=12, 1 layer, vocab 10:
+    #   embeddings 80 + output 80; block: W_q 64 + W_o 64 + W_k 32 + W_v 32, SwiGLU 3*96 = 288,
+    #   two RMSNorms 16 -> 496; final RMSNorm 8                                       => 664
+    tiny = dict(arch="llama", n_layers=1, d_model=8, n_heads=2, n_kv_heads=1, d_ff=12, vocab_size=10)
+    assert count(tiny) == 664
+    for case in _cases("param_count"):
+        assert sum(_param_count_feedback().parameter_breakdown(make_arguments(case)[0][0]).values()) == \
+            _expected("param_count", case), case.name
+
+
 def test_layer_norm_matches_a_hand_computation():
     layer_norm = _reference("layer_norm")
     x = np.array([1.0, 2.0, 3.0])

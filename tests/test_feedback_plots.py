@@ -20,11 +20,13 @@ from course.grading.details import OVERFLOW_PROBE, WEIGHTS_PROBE, CheckDetails
 from course.grading.expected import case_arguments, reference_outputs
 from course.loader import load_course
 from course.paths import builtin_root
-from course.plots.feedback import attention_weights, feedback_plots, parameter_breakdown
+from course.grading.hooks import feedback_module
+from course.plots.feedback import attention_weights, feedback_plots
 
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+parameter_breakdown = feedback_module(COURSE.exercise("param_count")).parameter_breakdown  # param_count's own
 
 
 def mistake_file(exercise_id: str, name: str) -> Path:
@@ -157,6 +159,9 @@ def test_parameter_breakdown_sums_to_the_published_totals_and_to_every_reference
     assert sum(parameter_breakdown(gpt2_small).values()) == 124_439_808
     assert sum(parameter_breakdown(bert_base).values()) == 109_482_240
     assert parameter_breakdown(gpt2_small)["head"] == 0  # tied
+    llama_7b = dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000)
+    assert sum(parameter_breakdown(llama_7b).values()) == 6_738_415_616
+    assert parameter_breakdown(llama_7b)["head"] == 32000 * 4096  # untied
     exercise = COURSE.exercise("param_count")
     arguments = case_arguments(list(exercise.cases))
     for name, count in reference_outputs(exercise, arguments).items():
