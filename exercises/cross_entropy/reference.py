@@ -26,4 +26,5 @@ def cross_entropy(logits, targets, ignore_index=-100):
     keep = targets != ignore_index
     picked = np.take_along_axis(log_probs, np.where(keep, targets, 0)[..., None], axis=-1)[..., 0]
     loss = -np.sum(picked[keep]) / np.count_nonzero(keep)
-    return np.array([loss, np.exp(loss)])
+    with np.errstate(over="ignore"):  # a loss above ~709 nats: the perplexity is inf, as it should be
+        return np.array([loss, np.exp(loss)])
