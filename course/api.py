@@ -72,7 +72,7 @@ def check(
     store = open_progress()
     try:
         result = check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store,
-                                details=details, path=path)
+                                details=details, path=path, showcase=True)
     finally:
         if store is not None:
             store.close()

@@ -116,6 +116,19 @@ def test_an_unchanged_starter_is_not_attempted_and_nothing_runs(tmp_path, home):
     assert "✗" not in text  # not reported as nine failures
 
 
+@pytest.mark.parametrize("exercise_id", [e.id for e in COURSE.exercises])
+def test_every_starter_is_not_attempted_unchanged_and_when_run(exercise_id, tmp_path, home):
+    exercise = COURSE.exercise(exercise_id)
+    starter = exercise.starter_path.read_text()
+    (tmp_path / f"{exercise_id}.py").write_text(starter)
+    unchanged = course.check(exercise_id, tmp_path / f"{exercise_id}.py")
+    assert unchanged.status is Status.NOT_ATTEMPTED and unchanged.isolation is None  # nothing ran
+    (tmp_path / f"{exercise_id}.py").write_text(starter + "\n\nEDITED = True\n")  # now it really runs
+    run = course.check(exercise_id, tmp_path / f"{exercise_id}.py")
+    assert run.status is Status.NOT_ATTEMPTED and run.score == 0, [c.message for c in run.cases]
+    assert run.showcase is None
+
+
 def test_a_starter_with_only_comments_changed_is_still_not_attempted(tmp_path, home):
     starter = exercise_file("softmax", "starter.py").read_text()
     edited = "# my solution, soon\n" + starter.replace("    raise NotImplementedError", "    # TODO\n\n    raise NotImplementedError")

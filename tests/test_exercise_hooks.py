@@ -1,6 +1,7 @@
 """An exercise's own feedback.py: its probes, pictures and readings are used, for public cases only."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import course
@@ -67,6 +68,18 @@ def panels(case):
 
 def explain(args, kwargs, expected, value):
     return f"HOOK: off by {value - expected:+.3f}"
+
+
+def showcase(exercise, public):
+    with LOG.open("a") as f:
+        f.write(json.dumps(["showcase", sorted(public), [repr(args) for args, _ in public.values()]]) + "\\n")
+    wrapper = "def _twice(x):\\n    return 2 * {}(x)\\n".format(exercise.function)
+
+    def render(outcomes):
+        return "; ".join(f"{float(o.value):.3f}" if o.status == "ok" else str(o.status) for o in outcomes)
+
+    return {"title": "Twice your total", "wrapper": wrapper, "function": "_twice",
+            "calls": [(args, kwargs) for args, kwargs in public.values()], "render": render}
 '''
 
 
@@ -118,3 +131,35 @@ def test_verify_reports_a_feedback_py_that_does_not_import(tmp_path, home):
                           capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"), timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "feedback.py of 'total' does not import (RuntimeError: broken hooks)" in done.stdout
+
+
+def test_the_showcase_hook_runs_the_students_code_on_public_cases_after_the_grade(tmp_path, home):
+    import numpy as np
+
+    from course.grading.expected import case_arguments
+    from course.loader import load_course
+
+    root = hooked_course(tmp_path / "root")
+    (tmp_path / "total.py").write_text("def total(x):\n    return float(x.sum()) + 1.0\n")
+    result = course.check("total", tmp_path / "total.py", course_dir=str(root))
+    assert result.score == 0 and result.max_score == 2  # the grade first, as without the hook
+    exercise = load_course(root).exercise("total")
+    seen = case_arguments([c for c in exercise.cases if c.name == "seen"])["seen"][0][0]
+    assert result.showcase.title == "Twice your total"
+    assert result.showcase.text == f"{2 * (float(seen.sum()) + 1.0):.3f}"  # the student's total, in the sandbox
+    calls = [json.loads(line) for line in (root / "exercises" / "total" / "calls.log").read_text().splitlines()]
+    shown = [entry for entry in calls if entry[0] == "showcase"]
+    assert shown and all(entry[1] == ["seen"] for entry in shown)  # never the hidden case, not even its name
+    unseen = case_arguments([c for c in exercise.cases if c.name == "unseen"])["unseen"][0][0]
+    assert np.asarray(unseen).size == 5 and all(repr(unseen) not in " ".join(entry[2]) for entry in shown)
+
+
+def test_a_broken_showcase_costs_the_showcase_not_the_grade(tmp_path, home):
+    root = hooked_course(tmp_path / "root")
+    feedback = root / "exercises" / "total" / "feedback.py"
+    feedback.write_text(feedback.read_text().replace('"function": "_twice"', '"function": "_missing"'))
+    (tmp_path / "total.py").write_text("def total(x):\n    return float(x.sum())\n")
+    result = course.check("total", tmp_path / "total.py", course_dir=str(root))
+    assert result.passed and result.score == 2
+    assert result.showcase is None
+    assert any(note.startswith("the showcase could not run") for note in result.notes), result.notes

@@ -143,3 +143,93 @@ def test_an_exercise_may_import_only_exercises_that_exist(tmp_path, home):
     assert "exercises/quadruple/exercise.yaml:9:11: exercise 'quadruple' imports unknown exercise 'dubble'" \
            in done.stdout + done.stderr
     assert "did you mean 'double'" in done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- the chain to a tiny GPT
+
+CHAIN = {
+    "self_attention": """\
+import numpy as np
+from softmax import softmax
+
+
+def self_attention(query, key, value, mask=None):
+    scores = query @ np.swapaxes(key, -1, -2) / np.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return softmax(scores, axis=-1) @ value
+""",
+    "multi_head_attention": """\
+import numpy as np
+from self_attention import self_attention
+
+
+def multi_head_attention(x, params, n_heads, mask=None):
+    *lead, seq, d = x.shape
+    d_head = d // n_heads
+
+    def split(y):
+        return np.swapaxes(y.reshape(*lead, seq, n_heads, d_head), -2, -3)
+
+    q, k, v = (split(x @ params["W_" + n] + params["b_" + n]) for n in "qkv")
+    if mask is not None:
+        mask = np.asarray(mask)[..., None, :, :]
+    heads = self_attention(q, k, v, mask)
+    return np.swapaxes(heads, -2, -3).reshape(*lead, seq, d) @ params["W_o"] + params["b_o"]
+""",
+    "transformer_block": """\
+import numpy as np
+from layer_norm import layer_norm
+from multi_head_attention import multi_head_attention
+
+
+def gelu(z):
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
+
+
+def transformer_block(x, params, n_heads, mask=None):
+    h = x + multi_head_attention(layer_norm(x, **params["ln1"]), params["attn"], n_heads, mask)
+    mlp = params["mlp"]
+    return h + gelu(layer_norm(h, **params["ln2"]) @ mlp["W_1"] + mlp["b_1"]) @ mlp["W_2"] + mlp["b_2"]
+""",
+    "tiny_gpt": """\
+import numpy as np
+from causal_mask import causal_mask
+from layer_norm import layer_norm
+from transformer_block import transformer_block
+
+
+def tiny_gpt(params, tokens):
+    p = {name: np.asarray(value, dtype=np.float64) for name, value in params.items()}
+    x = p["tok_emb"][tokens] + p["pos_emb"][: len(tokens)]
+    for i in range(int(params["config.n_layers"])):
+        block = {}
+        for name, value in p.items():
+            if name.startswith(f"blocks.{i}."):
+                part, key = name[len(f"blocks.{i}."):].split(".")
+                block.setdefault(part, {})[key] = value
+        x = transformer_block(x, block, int(params["config.n_heads"]), causal_mask(len(tokens)))
+    return layer_norm(x, p["ln_f.gamma"], p["ln_f.beta"]) @ p["tok_emb"].T
+""",
+}
+
+
+def test_a_student_builds_a_working_tiny_gpt_from_their_own_files(tmp_path, home):
+    """softmax -> self_attention -> multi_head_attention -> transformer_block -> tiny_gpt, each
+    importing the student's own files beside it (every file a chain needs is declared: imports are
+    not transitive), each passing its own exercise; the tiny GPT then writes the reference's text."""
+    from course.paths import builtin_root
+
+    exercises = builtin_root() / "exercises"
+    for name in ("softmax", "layer_norm", "causal_mask"):  # the first pieces, as the references write them
+        (tmp_path / f"{name}.py").write_text((exercises / name / "reference.py").read_text())
+    for name, source in CHAIN.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    for name in CHAIN:
+        done = run_course("check", name, f"{name}.py", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"{name} ({name}.py): passed" in done.stdout
+    assert done.stdout.count("identical: your model generates the reference's text") == 3
+    (tmp_path / "layer_norm.py").write_text((exercises / "layer_norm" / "mistakes" / "unbiased_variance.py").read_text())
+    broken = run_course("check", "tiny_gpt", "tiny_gpt.py", cwd=tmp_path)  # a mistake far down the chain shows
+    assert broken.returncode == 1 and "tiny_gpt (tiny_gpt.py): failed" in broken.stdout

@@ -28,7 +28,8 @@ from course.loader import load_course
 from course.model import Case, Exercise, input_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISE_IDS = ("softmax", "self_attention", "param_count", "layer_norm", "causal_mask", "positional_encoding")
+EXERCISE_IDS = ("softmax", "self_attention", "param_count", "layer_norm", "causal_mask", "positional_encoding",
+                "multi_head_attention", "transformer_block", "cross_entropy", "tiny_gpt", "kv_cache", "sampling")
 MAX_ELEMENTS = 200_000
 
 
@@ -72,13 +73,16 @@ def _snapshot(args: tuple, kwargs: dict) -> list:
 
 
 def _unchanged(before: list, args: tuple, kwargs: dict) -> bool:
-    for old, new in zip(before, list(args) + list(kwargs.values())):
-        if isinstance(old, np.ndarray):
-            if old.shape != new.shape or old.dtype != new.dtype or not np.array_equal(old, new, equal_nan=True):
-                return False
-        elif old != new:
-            return False
-    return True
+    return all(_same(old, new) for old, new in zip(before, list(args) + list(kwargs.values())))
+
+
+def _same(old, new) -> bool:
+    """Equal values, arrays compared by shape, dtype and content, inside dicts (weights) too."""
+    if isinstance(old, np.ndarray):
+        return old.shape == new.shape and old.dtype == new.dtype and np.array_equal(old, new, equal_nan=True)
+    if isinstance(old, dict):
+        return isinstance(new, dict) and list(old) == list(new) and all(_same(old[k], new[k]) for k in old)
+    return old == new
 
 
 def _difference(expected: object, got: object, case: Case) -> str | None:
@@ -182,12 +186,21 @@ def test_case_inputs_are_the_same_bytes_for_the_same_seed(exercise_id):
         values_2 = list(second[0]) + list(second[1].values())
         assert list(first[1]) == list(second[1]) == list(case.kwargs)
         for one, two in zip(values_1, values_2, strict=True):
-            if isinstance(one, np.ndarray):
-                assert one.dtype == two.dtype and one.shape == two.shape
-                assert one.tobytes() == two.tobytes(), case.name
-                assert one is not two  # fresh arrays: one call cannot disturb the next
-            else:
-                assert one == two and type(one) is type(two)
+            _assert_same_fresh(one, two, case.name)
+
+
+def _assert_same_fresh(one, two, where: str) -> None:
+    """Equal bytes, and fresh arrays (one call cannot disturb the next), inside dicts too."""
+    if isinstance(one, np.ndarray):
+        assert one.dtype == two.dtype and one.shape == two.shape
+        assert one.tobytes() == two.tobytes(), where
+        assert one is not two
+    elif isinstance(one, dict):
+        assert list(one) == list(two) and one is not two, where
+        for name in one:
+            _assert_same_fresh(one[name], two[name], f"{where}: {name}")
+    else:
+        assert one == two and type(one) is type(two)
 
 
 def test_each_argument_draws_from_its_own_stream():
@@ -403,6 +416,54 @@ def test_count_parameters_is_exact():
         assert type(_expected("param_count", case)) is int
 
 
+# Published sizes, each from its configuration. GPT-2: OpenAI's gpt-2 repository and model card
+# (124M, 355M, 774M, 1.5B; the exact counts come from the configurations of Radford et al. 2019).
+# BERT: Devlin et al. 2018 (110M and 340M, with the pooler). LLaMA-7B: Touvron et al. 2023
+# (6.7B; its released configuration gives 6,738,415,616).
+PUBLISHED_COUNTS = [
+    ("gpt2-small", _gpt(12, 768, 12, 3072, 50257, 1024), 124_439_808),
+    ("gpt2-medium", _gpt(24, 1024, 16, 4096, 50257, 1024), 354_823_168),
+    ("gpt2-large", _gpt(36, 1280, 20, 5120, 50257, 1024), 774_030_080),
+    ("gpt2-xl", _gpt(48, 1600, 25, 6400, 50257, 1024), 1_557_611_200),
+    ("bert-base", _bert(12, 768, 12, 3072, 30522, 512), 109_482_240),
+    ("bert-large", _bert(24, 1024, 16, 4096, 30522, 512), 335_141_888),
+    ("llama-7b", dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000), 6_738_415_616),
+]
+
+
+@pytest.mark.parametrize("config, published", [(c, n) for _, c, n in PUBLISHED_COUNTS],
+                         ids=[name for name, _, _ in PUBLISHED_COUNTS])
+def test_count_parameters_reproduces_the_published_counts_exactly(config, published):
+    count = _reference("param_count")(config)
+    assert type(count) is int and count == published
+    breakdown = _param_count_feedback().parameter_breakdown(config)  # the pictures' split agrees
+    assert sum(breakdown.values()) == published
+
+
+def _param_count_feedback():
+    from course.grading.hooks import feedback_module
+
+    return feedback_module(_exercise("param_count"))
+
+
+def test_count_parameters_follows_the_llama_conventions_by_hand():
+    count = _reference("param_count")
+    llama_7b = dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000)
+    # rotary positions add nothing; n_kv_heads defaults to n_heads; the output layer is untied
+    assert count({**llama_7b, "max_positions": 2048}) == count({**llama_7b, "n_kv_heads": 32}) == 6_738_415_616
+    assert count({**llama_7b, "tied_embeddings": True}) == 6_738_415_616 - 32000 * 4096
+    # grouped-query attention: 8 key/value heads of 128 columns shrink W_k and W_v to 4096 x 1024
+    assert count({**llama_7b, "n_kv_heads": 8}) == 6_738_415_616 - 32 * 2 * 4096 * (4096 - 1024)
+    # a tiny one by hand: d=8, 2 heads, 1 kv head (d_head 4), d_ff=12, 1 layer, vocab 10:
+    #   embeddings 80 + output 80; block: W_q 64 + W_o 64 + W_k 32 + W_v 32, SwiGLU 3*96 = 288,
+    #   two RMSNorms 16 -> 496; final RMSNorm 8                                       => 664
+    tiny = dict(arch="llama", n_layers=1, d_model=8, n_heads=2, n_kv_heads=1, d_ff=12, vocab_size=10)
+    assert count(tiny) == 664
+    for case in _cases("param_count"):
+        assert sum(_param_count_feedback().parameter_breakdown(make_arguments(case)[0][0]).values()) == \
+            _expected("param_count", case), case.name
+
+
 def test_layer_norm_matches_a_hand_computation():
     layer_norm = _reference("layer_norm")
     x = np.array([1.0, 2.0, 3.0])
@@ -440,6 +501,173 @@ def test_positional_encoding_is_the_formula_of_vaswani_et_al():
             angle = pos / 10000 ** (2 * i / d_model)
             assert math.isclose(pe[pos, 2 * i], math.sin(angle), rel_tol=1e-12, abs_tol=1e-12)
             assert math.isclose(pe[pos, 2 * i + 1], math.cos(angle), rel_tol=1e-12, abs_tol=1e-12)
+
+
+# --------------------------------------------------------------------------- the exercises of issue 13
+
+
+def _random_attention_params(rng, d_model, scale=0.3):
+    params = {f"W_{n}": rng.normal(0, scale, (d_model, d_model)) for n in "qkvo"}
+    params.update({f"b_{n}": rng.normal(0, 0.3, d_model) for n in "qkvo"})
+    return params
+
+
+def test_multi_head_attention_with_one_head_is_single_head_attention():
+    """H = 1: the three projections, plain scaled dot-product attention, the output projection."""
+    mha, attention = _reference("multi_head_attention"), _reference("self_attention")
+    rng = np.random.default_rng(13)
+    for shape, mask in [((5, 8), None), ((2, 6, 8), np.tril(np.ones((6, 6), dtype=bool))),
+                        ((2, 3, 4, 6), (rng.random((2, 3, 4, 4)) < 0.7) | np.eye(4, dtype=bool))]:
+        x = rng.normal(size=shape)
+        p = _random_attention_params(rng, shape[-1])
+        single = attention(x @ p["W_q"] + p["b_q"], x @ p["W_k"] + p["b_k"], x @ p["W_v"] + p["b_v"], mask)
+        np.testing.assert_allclose(mha(x, p, 1, mask), single @ p["W_o"] + p["b_o"], rtol=1e-12, atol=1e-12)
+
+
+def test_multi_head_attention_is_each_head_on_its_own_columns():
+    """H heads: head h is plain attention on columns h*d_head:(h+1)*d_head, heads concatenated, then W_o."""
+    mha, attention = _reference("multi_head_attention"), _reference("self_attention")
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(3, 5, 12))
+    mask = np.tril(np.ones((5, 5), dtype=bool))
+    p = _random_attention_params(rng, 12)
+    for heads in (2, 3, 4, 6, 12):
+        d = 12 // heads
+        q, k, v = (x @ p[f"W_{n}"] + p[f"b_{n}"] for n in "qkv")
+        cols = [slice(h * d, (h + 1) * d) for h in range(heads)]
+        concat = np.concatenate([attention(q[..., c], k[..., c], v[..., c], mask) for c in cols], axis=-1)
+        np.testing.assert_allclose(mha(x, p, heads, mask), concat @ p["W_o"] + p["b_o"], rtol=1e-11, atol=1e-12)
+
+
+def test_transformer_block_is_pre_ln_with_residuals_and_a_tanh_gelu():
+    block, mha, layer_norm = _reference("transformer_block"), _reference("multi_head_attention"), _reference("layer_norm")
+    rng = np.random.default_rng(15)
+    d, f = 8, 20
+    x = rng.normal(1.0, 2.0, (2, 5, d))
+    ln = lambda: {"gamma": rng.normal(1, 0.2, d), "beta": rng.normal(0, 0.2, d)}  # noqa: E731
+    params = {"ln1": ln(), "attn": _random_attention_params(rng, d), "ln2": ln(),
+              "mlp": {"W_1": rng.normal(0, 0.5, (d, f)), "b_1": rng.normal(0, 0.5, f),
+                      "W_2": rng.normal(0, 0.3, (f, d)), "b_2": rng.normal(0, 0.2, d)}}
+    mask = np.tril(np.ones((5, 5), dtype=bool))
+
+    def gelu(z):  # Hendrycks & Gimpel's tanh approximation, written out independently
+        return np.array([0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+                         for v in z.reshape(-1)]).reshape(z.shape)
+
+    h = x + mha(layer_norm(x, **params["ln1"]), params["attn"], 2, mask)
+    m = params["mlp"]
+    want = h + gelu(layer_norm(h, **params["ln2"]) @ m["W_1"] + m["b_1"]) @ m["W_2"] + m["b_2"]
+    np.testing.assert_allclose(block(x, params, 2, mask), want, rtol=1e-10, atol=1e-12)
+    # both sublayers switched off (their last projections zero): the residual stream passes unchanged
+    off = {**params, "attn": {**params["attn"], "W_o": np.zeros((d, d)), "b_o": np.zeros(d)},
+           "mlp": {**m, "W_2": np.zeros((f, d)), "b_2": np.zeros(d)}}
+    np.testing.assert_array_equal(block(x, off, 2, mask), x)
+
+
+def test_cross_entropy_agrees_with_scipy_and_stays_finite_at_1e4():
+    from scipy.special import log_softmax
+
+    cross_entropy = _reference("cross_entropy")
+    rng = np.random.default_rng(16)
+    logits = rng.normal(0, 3, (4, 6, 11))
+    targets = rng.integers(0, 11, (4, 6))
+    targets[1, 4:] = -100
+    keep = targets != -100
+    by_hand = [-log_softmax(logits[i, j])[targets[i, j]] for i, j in zip(*np.nonzero(keep))]
+    loss, perplexity = cross_entropy(logits, targets)
+    assert math.isclose(loss, float(np.mean(by_hand)), rel_tol=1e-12) and math.isclose(perplexity, math.exp(loss))
+    assert np.allclose(cross_entropy(logits, np.where(keep, targets, 0), ignore_index=0),
+                       cross_entropy(logits, np.where(targets == 0, -100, np.where(keep, targets, -100))))
+    for shift in (1e4, -1e4):  # a shift of every logit changes nothing
+        np.testing.assert_allclose(cross_entropy(logits + shift, targets), [loss, perplexity], rtol=1e-9)
+    extreme = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 9e3]])
+    assert np.isfinite(cross_entropy(extreme, np.array([2, 2]))[0])  # losses 1e4 and 1e3: finite
+    assert cross_entropy(extreme, np.array([2, 2]))[0] == pytest.approx(5500.0)
+    # the instructions' example
+    np.testing.assert_allclose(cross_entropy(np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]]), np.array([0, 2])),
+                               [0.75310913, 2.12359228], rtol=1e-7)
+
+
+def _tiny_gpt_params() -> dict:
+    with np.load(ROOT / "exercises" / "tiny_gpt" / "weights.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def test_kv_cache_step_by_step_logits_equal_the_full_causal_pass():
+    """With the tiny GPT's weights: decoding one token at a time from a cache gives the rows of
+    the full forward pass, for an empty cache and for caches of every length."""
+    full_pass = _reference("tiny_gpt")
+    module = _import(_exercise("kv_cache").folder / "reference.py")
+    params = _tiny_gpt_params()
+    tokens = np.random.default_rng(17).integers(0, int(params["config.vocab_size"]), 40)
+    full = full_pass(params, tokens)
+    empty = module.prefill(params, tokens[:0])
+    np.testing.assert_allclose(module.kv_decode(params, empty, tokens), full, rtol=1e-9, atol=1e-9)
+    for split in (1, 7, 20, 39):
+        cache = module.prefill(params, tokens[:split])
+        assert cache["k.0"].shape == (int(params["config.n_heads"]), split, 24)
+        frozen = {name: value.copy() for name, value in cache.items()}
+        np.testing.assert_allclose(module.kv_decode(params, cache, tokens[split:]), full[split:], rtol=1e-9, atol=1e-9)
+        assert all(np.array_equal(cache[name], frozen[name]) for name in cache), "the caller's cache is unchanged"
+
+
+def _nucleus_by_loops(logits, temperature, top_k, top_p):
+    """The distribution the sampling instructions describe, one row, with plain Python loops."""
+    order = sorted(range(len(logits)), key=lambda i: (-logits[i], i))
+    kept = order[:top_k] if top_k else order
+    weights = {i: math.exp((logits[i] - logits[order[0]]) / temperature) for i in kept}
+    total = sum(weights.values())
+    chosen, mass = [], 0.0
+    for i in kept:
+        if top_p >= 1.0 or mass < top_p:
+            chosen.append(i)
+        mass += weights[i] / total
+    total = sum(weights[i] for i in chosen)
+    return np.array([weights[i] / total if i in chosen else 0.0 for i in range(len(logits))])
+
+
+def test_sampling_distributions_are_exactly_the_renormalised_ones():
+    sample = _reference("sampling")
+    rng = np.random.default_rng(18)
+    for temperature, top_k, top_p in [(1.0, 0, 1.0), (0.7, 3, 1.0), (1.0, 0, 0.8), (1.3, 6, 0.75), (5.0, 0, 0.5),
+                                      (0.01, 0, 1.0), (1.0, 50, 1.0), (0.5, 1, 0.3)]:
+        logits = rng.normal(0, 2, (6, 12))
+        got = sample(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+        want = np.array([_nucleus_by_loops(list(row), temperature, top_k, top_p) for row in logits])
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+        assert np.all((got == 0) == (want == 0)), "the removed tokens are exactly 0"
+        np.testing.assert_allclose(got.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+def test_sampling_at_temperature_zero_is_argmax_and_the_limit_of_small_temperatures():
+    sample = _reference("sampling")
+    rng = np.random.default_rng(19)
+    logits = rng.normal(0, 2, (8, 10))
+    logits[0, 3] = logits[0, 7] = logits[0].max() + 1.0  # a tie: the smaller id wins
+    greedy = sample(logits, temperature=0.0)
+    np.testing.assert_array_equal(greedy, np.eye(10)[np.argmax(logits, axis=-1)])
+    assert greedy[0, 3] == 1.0 and greedy[0, 7] == 0.0
+    u = rng.random(8)
+    np.testing.assert_array_equal(sample(logits, u, temperature=0.0), np.argmax(logits, axis=-1))
+    for temperature in (1e-2, 1e-3, 1e-4):  # the limit T -> 0 (rows without a tie)
+        np.testing.assert_allclose(sample(logits[1:], temperature=temperature), greedy[1:], atol=1e-12 + 0 * temperature)
+        np.testing.assert_array_equal(sample(logits[1:], u[1:], temperature=temperature), np.argmax(logits[1:], axis=-1))
+
+
+def test_sampling_draws_are_inverse_transform_samples_of_the_distribution():
+    sample = _reference("sampling")
+    rng = np.random.default_rng(20)
+    logits = rng.normal(0, 1.5, 7)
+    probs = sample(logits, top_p=0.9)
+    u = rng.random(200_000)
+    draws = sample(np.broadcast_to(logits, (len(u), 7)), u, top_p=0.9)
+    assert set(np.unique(draws)) <= set(np.nonzero(probs)[0])
+    np.testing.assert_allclose(np.bincount(draws, minlength=7) / len(u), probs, atol=5e-3)
+    edges = np.cumsum(probs)
+    for i, edge in enumerate(edges[:-1]):  # exactly at the edges: u = cumsum[i] picks the next token
+        if probs[i] > 0 and probs[i + 1] > 0:
+            assert sample(logits, np.array(edge), top_p=0.9) == i + 1
+            assert sample(logits, np.array(np.nextafter(edge, 0)), top_p=0.9) == i
 
 
 # --------------------------------------------------------------------------- mistakes are caught

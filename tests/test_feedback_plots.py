@@ -20,11 +20,13 @@ from course.grading.details import OVERFLOW_PROBE, WEIGHTS_PROBE, CheckDetails
 from course.grading.expected import case_arguments, reference_outputs
 from course.loader import load_course
 from course.paths import builtin_root
-from course.plots.feedback import attention_weights, feedback_plots, parameter_breakdown
+from course.grading.hooks import feedback_module
+from course.plots.feedback import attention_weights, feedback_plots
 
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+parameter_breakdown = feedback_module(COURSE.exercise("param_count")).parameter_breakdown  # param_count's own
 
 
 def mistake_file(exercise_id: str, name: str) -> Path:
@@ -157,6 +159,9 @@ def test_parameter_breakdown_sums_to_the_published_totals_and_to_every_reference
     assert sum(parameter_breakdown(gpt2_small).values()) == 124_439_808
     assert sum(parameter_breakdown(bert_base).values()) == 109_482_240
     assert parameter_breakdown(gpt2_small)["head"] == 0  # tied
+    llama_7b = dict(arch="llama", n_layers=32, d_model=4096, n_heads=32, d_ff=11008, vocab_size=32000)
+    assert sum(parameter_breakdown(llama_7b).values()) == 6_738_415_616
+    assert parameter_breakdown(llama_7b)["head"] == 32000 * 4096  # untied
     exercise = COURSE.exercise("param_count")
     arguments = case_arguments(list(exercise.cases))
     for name, count in reference_outputs(exercise, arguments).items():
@@ -179,6 +184,13 @@ def test_param_count_breakdown_per_failing_config_and_the_model_size_chart(tmp_p
     ("causal_mask", "excludes_diagonal", "matrix"),
     ("positional_encoding", "wrong_base", "heatmaps"),
     ("layer_norm", "modifies_input_in_place", "inputs"),
+    ("multi_head_attention", "heads_without_transpose", "heads"),
+    ("transformer_block", "post_layer_norm", "residual"),
+    ("cross_entropy", "perplexity_base_2", "perplexity"),
+    ("kv_cache", "cache_not_kept", "steps"),
+    ("sampling", "returns_sorted_index", "draws"),
+    ("sampling", "multiplies_by_temperature", "distribution"),
+    ("tiny_gpt", "no_causal_mask", "positions"),
 ])
 def test_each_additional_exercise_gets_its_picture_per_failing_public_case(exercise_id, mistake, kind, tmp_path,
                                                                            home):
@@ -235,3 +247,24 @@ def test_matplotlib_is_imported_only_when_a_picture_is_drawn(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_a_loss_that_overflows_also_gets_the_picture_of_where_it_breaks(tmp_path, home):
+    result, details = graded("cross_entropy", "no_max_subtraction")
+    paths = feedback_plots(COURSE.exercise("cross_entropy"), details, tmp_path)
+    assert details.notes == []
+    assert sorted(p.name for p in paths) == ["cross_entropy-extreme_logits-perplexity.png",
+                                             "cross_entropy-extreme_logits-stability.png"]
+    for path in paths:
+        assert_png(path)
+
+
+def test_the_heads_picture_says_when_every_head_is_right(tmp_path, home):
+    """no_output_projection: the probe (W_o = I) shows the student's heads equal the expected ones."""
+    feedback = feedback_module(COURSE.exercise("multi_head_attention"))
+    result, details = graded("multi_head_attention", "no_output_projection")
+    case = details.cases["two_heads"]
+    probe = case.probes[feedback.HEADS_PROBE][0][2]
+    np.testing.assert_allclose(probe.value, feedback.expected_heads(case), rtol=1e-9, atol=1e-12)
+    paths = feedback_plots(COURSE.exercise("multi_head_attention"), details, tmp_path)
+    assert details.notes == [] and len(paths) == 3

@@ -27,6 +27,7 @@ from course.paths import builtin_root
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
 EXERCISES = [e.id for e in COURSE.exercises]
+N, TOTAL = len(EXERCISES), sum(c.points for e in COURSE.exercises for c in e.cases)  # every exercise, every point
 CHILD_MARKER = "FrameReader"  # in the sandbox child's command line (its program text)
 
 
@@ -48,13 +49,14 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def short_limits_course(tmp_path: Path, seconds: float = 1) -> Path:
-    """A copy of the built-in course with every exercise's wall-clock limit cut to `seconds`."""
+    """A copy of the built-in course with the wall-clock limit of every exercise that has the default
+    10 seconds cut to `seconds` (tiny_gpt, whose weights take longer to send, keeps its own)."""
     root = tmp_path / "course-root"  # not "course": `python -m course` run here would import it
     for folder in ("content", "exercises"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for path in (root / "exercises").glob("*/exercise.yaml"):
         text = path.read_text()
-        assert "wall_seconds: 10" in text
+        assert "wall_seconds: " in text
         path.write_text(text.replace("wall_seconds: 10", f"wall_seconds: {seconds}"))
     return root
 
@@ -159,8 +161,9 @@ def test_a_class_is_graded_and_the_exit_code_says_something_failed(graded_class)
     done = graded_class["done"]
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    for line in ("alice: 6/6 exercises passed, 44/44 points", "bob: 0/6 exercises passed",
-                 "mallory: 0/6 exercises passed, 0/44 points", "trudy: 0/6 exercises passed, 0/44 points"):
+    for line in (f"alice: {N}/{N} exercises passed, {TOTAL:g}/{TOTAL:g} points", f"bob: 0/{N} exercises passed",
+                 f"mallory: 0/{N} exercises passed, 0/{TOTAL:g} points",
+                 f"trudy: 0/{N} exercises passed, 0/{TOTAL:g} points"):
         assert line in done.stdout
     assert "4 students (4 graded, 0 unchanged; 20 files graded)" in done.stdout
     assert "ignored README.txt: not a folder" in done.stderr
@@ -171,10 +174,10 @@ def test_grades_csv_has_points_and_status_per_exercise_a_maximum_and_a_total(gra
     header, maxima = (out / "grades.csv").read_text().splitlines()[:2]
     assert header == ",".join(["student", *(f"{e},{e} status" for e in EXERCISES), "total"])
     maximum = {e.id: sum(c.points for c in e.cases) for e in COURSE.exercises}
-    assert maxima == ",".join(["Points Possible", *(f"{maximum[e]:g}," for e in EXERCISES), "44"])
+    assert maxima == ",".join(["Points Possible", *(f"{maximum[e]:g}," for e in EXERCISES), f"{TOTAL:g}"])
     grades = read_grades(out)
     assert list(grades) == ["alice", "bob", "mallory", "trudy"]
-    assert grades["alice"]["total"] == "44"
+    assert grades["alice"]["total"] == f"{TOTAL:g}"
     assert all(grades["alice"][e] != "0" and grades["alice"][f"{e} status"] == "passed" for e in EXERCISES)
     assert grades["bob"]["softmax"] == "6" and grades["bob"]["softmax status"] == "failed"
     assert grades["bob"]["param_count"] == "0" and grades["bob"]["layer_norm status"] == "not_submitted"
@@ -247,7 +250,7 @@ def test_every_student_gets_junit_and_gradescope_reports(graded_class):
             page = (out / student / "report.html").read_text()
             assert student in page and "<html" in page
     alice = json.loads((out / "alice" / "results.json").read_text())
-    assert alice["score"] == alice["max_score"] == 44
+    assert alice["score"] == alice["max_score"] == TOTAL
     assert int(ET.parse(out / "alice" / "junit.xml").getroot().get("failures")) == 0
     bob = ET.parse(out / "bob" / "junit.xml").getroot()
     assert int(bob.get("failures")) > 0
@@ -277,7 +280,7 @@ def test_rerun_reuses_unchanged_students_and_regrades_changed_ones(graded_class,
     first = run_course("--course", root, "grade", str(subs), "--out", str(out), cwd=tmp_path, env=env)
     assert first.returncode == 1 and "2 graded, 0 unchanged" in first.stdout
     again = run_course("--course", root, "grade", str(subs), "--out", str(out), cwd=tmp_path, env=env)
-    assert "alice: 6/6 exercises passed, 44/44 points (unchanged since the last run)" in again.stdout
+    assert f"alice: {N}/{N} exercises passed, {TOTAL:g}/{TOTAL:g} points (unchanged since the last run)" in again.stdout
     assert "0 graded, 2 unchanged" in again.stdout
     whole_class = read_grades(graded_class["out"])
     assert read_grades(out) == {name: whole_class[name] for name in ("alice", "bob")}
@@ -295,7 +298,7 @@ def test_a_class_that_passes_everything_exits_0(tmp_path, home):
         write(subs / "ada", f"{exercise_id}.py", exercise_file(exercise_id, "reference.py"))
     done = run_course("grade", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "ada: 6/6 exercises passed, 44/44 points" in done.stdout
+    assert f"ada: {N}/{N} exercises passed, {TOTAL:g}/{TOTAL:g} points" in done.stdout
 
 
 def test_a_student_folder_name_with_quotes_still_gives_valid_junit(tmp_path, home):

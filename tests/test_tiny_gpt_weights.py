@@ -1,37 +1,42 @@
-"""The tiny GPT capstone's shipped weights (dev/tiny_gpt/, staged until the loader has an
-`npz` input kind) reproduce what PyTorch computed with them, and its exercise is ready.
+"""The tiny GPT capstone's shipped weights (exercises/tiny_gpt/weights.npz) reproduce what
+PyTorch computed with them, and the exercise built on them is consistent.
 
-tools/train_tiny_gpt.py wrote weights.npz and, from the same arrays, check_logits.npz:
-PyTorch's logits for a few fixed prompts (float32 and float64 arithmetic) and PyTorch's
-greedy continuation of a prompt. Nothing here needs PyTorch. References, mistakes and the
-feedback helpers are trusted instructor code, so they run in-process.
+tools/train_tiny_gpt.py wrote weights.npz and, from the same arrays,
+tests/data/tiny_gpt_check_logits.npz: PyTorch's logits for a few fixed prompts (float32 and
+float64 arithmetic) and PyTorch's greedy continuation of a prompt. Nothing here needs
+PyTorch. References, mistakes and the feedback helpers are trusted instructor code, so they
+run in-process; the sandboxed check (and its showcase) is tests/test_tiny_gpt_showcase.py.
 """
 from __future__ import annotations
 
 import functools
 import importlib.util
 import re
-import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
-import yaml
 
 from course.grading.compare import Observed, compare_case
+from course.grading.expected import case_arguments
+from course.grading.hooks import feedback_module
 from course.grading.sandbox.records import CallStatus
-
-OK = CallStatus.OK
-from course.grading.inputs import make_input
 from course.loader import load_course
 
+OK = CallStatus.OK
 ROOT = Path(__file__).resolve().parent.parent
-STAGE = ROOT / "dev" / "tiny_gpt"
+STAGE = ROOT / "exercises" / "tiny_gpt"
 WEIGHTS = STAGE / "weights.npz"
+CHECK_LOGITS = Path(__file__).resolve().parent / "data" / "tiny_gpt_check_logits.npz"
+DOCS = ROOT / "docs" / "tiny_gpt.md"
 MAX_BYTES = 2_000_000  # "at most 2 MB"
-PROPOSED = STAGE / "exercise.yaml.proposed"
-NPZ_INPUT = "{npz: {file: weights.npz}}"
+
+
+@functools.lru_cache(maxsize=None)
+def _exercise():
+    return load_course(ROOT).exercise("tiny_gpt")
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,6 +46,10 @@ def _module(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _feedback() -> ModuleType:
+    return feedback_module(_exercise())
 
 
 def _params() -> dict[str, np.ndarray]:
@@ -66,7 +75,7 @@ def _logits(path: Path, tokens) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=None)
 def _checks() -> dict[str, np.ndarray]:
-    with np.load(STAGE / "check_logits.npz", allow_pickle=False) as npz:
+    with np.load(CHECK_LOGITS, allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}
 
 
@@ -82,12 +91,9 @@ def _mistakes() -> list[Path]:
     return sorted((STAGE / "mistakes").glob("*.py"))
 
 
-def _proposed() -> dict:
-    return yaml.safe_load(PROPOSED.read_text(encoding="utf-8"))
-
-
 def _tolerance() -> dict[str, float]:
-    return _proposed()["tolerance"]
+    tolerance = _exercise().tolerance
+    return {"rtol": tolerance.rtol, "atol": tolerance.atol}
 
 
 def _documented_shapes(params: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
@@ -129,8 +135,8 @@ def test_weights_have_the_documented_names_shapes_and_dtypes():
     assert all(chr(code).isprintable() or chr(code) == "\n" for code in codes), "no control characters"
 
 
-def test_the_readme_documents_every_array_name():
-    readme = (STAGE / "README.md").read_text(encoding="utf-8")
+def test_the_docs_document_every_array_name():
+    readme = DOCS.read_text(encoding="utf-8")
     for name in _documented_shapes(_params()):
         generic = re.sub(r"^blocks\.\d+\.", "blocks.{i}.", name)
         assert f"`{generic}`" in readme, generic
@@ -176,7 +182,7 @@ def test_every_mistake_differs_from_the_reference_beyond_the_tolerance(mistake):
 
 def test_greedy_generation_continues_like_pytorch_and_is_deterministic():
     params, checks = _params(), _checks()
-    feedback = _module(STAGE / "feedback.py")
+    feedback = _feedback()
     prompt, wanted = checks["generate.prompt"], checks["generate.tokens"]
     assert len(wanted) > int(params["config.context"]), "the window must slide"
     tokens = feedback.generate(params, prompt, len(wanted) - len(prompt), forward=_reference())
@@ -188,7 +194,7 @@ def test_greedy_generation_continues_like_pytorch_and_is_deterministic():
 
 
 def test_side_by_side_marks_the_first_difference():
-    feedback = _module(STAGE / "feedback.py")
+    feedback = _feedback()
     same = feedback.side_by_side("The ", "model\nreads", "model\nreads")
     assert "identical" in same and "model⏎reads" in same
     differ = feedback.side_by_side("The ", "modal", "model")
@@ -197,58 +203,40 @@ def test_side_by_side_marks_the_first_difference():
 
 def test_generation_refuses_logits_of_the_wrong_shape():
     params = _params()
-    feedback = _module(STAGE / "feedback.py")
+    feedback = _feedback()
     with pytest.raises(ValueError, match="shape"):
         feedback.generate(params, [1, 2], 1, forward=lambda p, t: np.zeros((len(t), 3)))
     with pytest.raises(ValueError, match="finite"):
         feedback.generate(params, [1, 2], 1, forward=lambda p, t: np.full((len(t), len(p["vocab"])), np.nan))
 
 
-# --------------------------------------------------------------------------- the proposed exercise
+# --------------------------------------------------------------------------- the exercise
 
 
-def _staged_course(tmp_path: Path) -> Path:
-    """A course root holding the staged exercise as exercises/tiny_gpt, for the project's loader.
-
-    The loader has no `npz` input kind yet: the weights argument stands in as a `value`.
-    A one-section lesson-3 keeps the loader's cross-file checks (lesson, section) on.
-    """
-    root = tmp_path / "course"
-    lesson = root / "content" / "lesson-3"
-    lesson.mkdir(parents=True)
-    lesson.joinpath("lesson.yaml").write_text(
-        "format_version: 1\nid: lesson-3\nnumber: 3\ntitle: Lesson 3\n"
-        "sections:\n  - id: transformer\n    title: The Transformer\n    blocks:\n      - markdown: text\n"
-        "exercises: [tiny_gpt]\n", encoding="utf-8")
-    folder = root / "exercises" / "tiny_gpt"
-    folder.mkdir(parents=True)
-    text = PROPOSED.read_text(encoding="utf-8")
-    assert NPZ_INPUT in text
-    folder.joinpath("exercise.yaml").write_text(text.replace(NPZ_INPUT, "{value: weights.npz}"), encoding="utf-8")
-    for name in ("starter.py", "reference.py"):
-        shutil.copy(STAGE / name, folder / name)
-    shutil.copytree(STAGE / "mistakes", folder / "mistakes")
-    return root
-
-
-def test_proposed_exercise_loads_and_its_cases_catch_every_mistake(tmp_path):
-    """What `course verify` will check once integrated: the reference passes every case, each
-    known mistake fails one, the mistakes on disk are the declared ones, and the token
-    prompts fit the shipped vocabulary (the descriptions quote their text)."""
-    exercise = load_course(_staged_course(tmp_path)).exercise("tiny_gpt")
+def test_the_exercise_reads_the_shipped_weights_and_its_cases_catch_every_mistake():
+    """What `course verify` checks in the sandbox, here in-process and per prompt: the
+    reference passes every case, each known mistake fails one, the mistakes on disk are the
+    declared ones, and the token prompts fit the shipped vocabulary (the descriptions quote
+    their text)."""
+    exercise = _exercise()
     params = _params()
-    feedback = _module(STAGE / "feedback.py")
+    feedback = _feedback()
     vocab_size = int(params["config.vocab_size"])
+    assert list(exercise.data) == ["weights.npz", "showcase.npz"]
     assert len(exercise.hints) >= 3
     assert {m.name for m in exercise.mistakes} == {path.stem for path in _mistakes()}
     assert {c.visibility for c in exercise.cases} == {"public", "hidden"}
     n_params = sum(v.size for k, v in params.items() if k != "vocab" and not k.startswith("config."))
     assert f"{n_params:,} parameters" in exercise.instructions
+    assert "rtol 1e-4, atol 1e-4" in exercise.instructions and _tolerance() == {"rtol": 1e-4, "atol": 1e-4}
 
+    arguments = case_arguments(list(exercise.cases))
     prompts = {}
     for case in exercise.cases:
-        assert case.args[0].kind == "value" and case.args[0].params["data"] == "weights.npz"
-        tokens = prompts[case.name] = make_input(case.args[1], case.seed, 1)
+        assert case.args[0].kind == "npz"
+        sent, tokens = arguments[case.name][0]
+        assert sorted(sent) == sorted(params) and all(np.array_equal(sent[k], params[k]) for k in params)
+        prompts[case.name] = tokens
         assert tokens.ndim == 1 and 1 <= len(tokens) <= int(params["config.context"])
         assert tokens.min() >= 0 and tokens.max() < vocab_size
         if case.args[1].kind == "integers":
@@ -264,6 +252,29 @@ def test_proposed_exercise_loads_and_its_cases_catch_every_mistake(tmp_path):
 
     missed = [m.name for m in exercise.mistakes if not any(catches(case, m) for case in exercise.cases)]
     assert not missed, f"no case catches {missed}"
+
+
+def test_the_vocabulary_holds_no_character_a_terminal_would_act_on():
+    """The showcase prints decoded tokens: every character must be harmless to print."""
+    for code in _params()["vocab"]:
+        ch = chr(int(code))
+        assert ch == "\n" or (ch.isprintable() and ch not in "\x1b\x9b\u202e"), repr(ch)
+
+
+def test_the_stored_continuations_are_the_references_for_the_public_prompts_only():
+    """showcase.npz (the reference's text the check shows) is what tools/tiny_gpt_showcase.py writes now."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import tiny_gpt_showcase
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    stored = _feedback().stored_continuations(STAGE)
+    fresh = tiny_gpt_showcase.continuations(ROOT)
+    public = {c.name for c in _exercise().cases if c.visibility == "public"}
+    assert set(stored) == set(fresh) == public, "run tools/tiny_gpt_showcase.py"
+    for name in public:
+        np.testing.assert_array_equal(stored[name], fresh[name], err_msg=f"{name}: run tools/tiny_gpt_showcase.py")
+        assert len(stored[name]) == len(case_arguments([_exercise().case(name)])[name][0][1]) + _feedback().N_NEW
 
 
 def test_starter_is_not_attempted():

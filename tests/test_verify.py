@@ -50,7 +50,7 @@ def test_the_built_in_course_verifies_clean(tmp_path, env):
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert out.splitlines()[0].startswith("course root: ")
-    assert out.splitlines()[1].startswith("validate: ok (1 lesson(s), 76 quiz question(s), 6 exercise(s)")
+    assert out.splitlines()[1].startswith("validate: ok (1 lesson(s), 76 quiz question(s), 12 exercise(s)")
     assert "quiz lesson-3: the answer key scores full marks for seeds 0-4" in out
     assert "softmax: reference passes 9/9 cases; starter not attempted (run: not attempted); 7/7 known mistakes caught" in out
     # which case and check catch each mistake, for authors
@@ -59,6 +59,18 @@ def test_the_built_in_course_verifies_clean(tmp_path, env):
     assert re.search(r"^  integer_output +hidden: 1 case \(dtype\); only hidden cases catch it", out, re.M)
     assert out.rstrip().endswith("ok: no problems")
     assert problems(out) == []
+    # the exercises of issue 13: every reference passes, every starter is not attempted, and every
+    # known mistake is caught and named ("advice shown on n of n": each failure is recognised as it)
+    for exercise_id, cases, mistakes in [("multi_head_attention", 8, 5), ("transformer_block", 8, 5),
+                                         ("cross_entropy", 10, 6), ("tiny_gpt", 8, 8), ("kv_cache", 7, 4),
+                                         ("sampling", 11, 6), ("param_count", 13, 12)]:
+        assert (f"{exercise_id}: reference passes {cases}/{cases} cases; starter not attempted (run: not attempted); "
+                f"{mistakes}/{mistakes} known mistakes caught") in out
+    for mistake in ("heads_without_transpose", "residual_from_normalized", "log_of_softmax", "position_from_zero",
+                    "top_p_excludes_crossing_token", "ignores_n_kv_heads", "no_causal_mask"):
+        line = next(line for line in out.splitlines() if line.startswith(f"  {mistake} "))
+        shown, caught = re.search(r"advice shown on (\d+) of (\d+)$", line).groups()
+        assert shown == caught != "0", line
 
 
 def test_every_authoring_problem_is_one_line_and_exit_1(tmp_path, env):

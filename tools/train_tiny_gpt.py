@@ -1,15 +1,17 @@
 """Train the tiny character-level GPT whose weights ship with the course (issue 13's capstone).
 
     pip install -e '.[train]'            # PyTorch, a development-only extra
-    python tools/train_tiny_gpt.py       # ~3 minutes on 2 CPU cores; writes dev/tiny_gpt/*.npz
+    python tools/train_tiny_gpt.py       # ~3 minutes on 2 CPU cores; writes exercises/tiny_gpt/weights.npz
+                                         # and tests/data/tiny_gpt_check_logits.npz
+    python tools/tiny_gpt_showcase.py    # then: the reference's continuations the check shows
 
 The text is the prose of lesson 3 (content/lesson-3/lesson.yaml: summary, objectives,
 section titles, markdown blocks, table captions and rows, figure and code captions, key
 terms), read with yaml.safe_load. The vocabulary is every character of that text.
 
 The model is a GPT-2-style decoder-only Transformer, written out by hand so that it
-follows the course's exercise chain line for line (dev/tiny_gpt/reference.py is its numpy
-twin):
+follows the course's exercise chain line for line (exercises/tiny_gpt/reference.py is its
+numpy twin; docs/tiny_gpt.md documents the model):
 
     x = tok_emb[tokens] + pos_emb[:seq]                        learned positions
     for each block:  x = x + attn(ln1(x));  x = x + mlp(ln2(x))   pre-LN
@@ -43,7 +45,7 @@ T = context, D = d_model, F = d_ff, i = 0 .. n_layers-1):
     config.n_layers, config.n_heads, config.d_model, config.d_ff, config.context,
     config.vocab_size       int32 ()         0-d arrays: int(params["config.n_heads"])
 
-check_logits.npz (what tests/test_tiny_gpt_weights.py checks the numpy reference against,
+tests/data/tiny_gpt_check_logits.npz (what tests/test_tiny_gpt_weights.py checks the numpy reference against,
 computed from the arrays as written to weights.npz, k = 0 .. n_prompts-1):
 
     prompt.{k}              int32 (n_k,)     token ids
@@ -72,7 +74,8 @@ except ImportError:  # pragma: no cover - the message is the point
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "content" / "lesson-3" / "lesson.yaml"
-OUT = ROOT / "dev" / "tiny_gpt"
+OUT = ROOT / "exercises" / "tiny_gpt"  # weights.npz: the exercise's data file
+CHECKS = ROOT / "tests" / "data" / "tiny_gpt_check_logits.npz"  # for the tests only: not shipped
 LN_EPS = 1e-5
 MAX_BYTES = 2_000_000  # "at most 2 MB" for weights.npz
 
@@ -223,7 +226,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], dtype: torch.dtype) -> Tiny
 
 @torch.no_grad()
 def greedy(model: TinyGPT, prompt: list[int], n_new: int) -> list[int]:
-    """Greedy decoding with a sliding window of the last `context` tokens (as dev/tiny_gpt/feedback.py)."""
+    """Greedy decoding with a sliding window of the last `context` tokens (as exercises/tiny_gpt/feedback.py)."""
     tokens = list(prompt)
     context = model.config["context"]
     for _ in range(n_new):
@@ -351,10 +354,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--val-fraction", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path, default=OUT, help="the folder for weights.npz")
+    ap.add_argument("--checks", type=Path, default=CHECKS, help="the file for the check logits")
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     ap.add_argument("--checks-only", action="store_true",
-                    help="no training: rewrite check_logits.npz (and print samples) from the existing weights.npz")
+                    help="no training: rewrite the check logits (and print samples) from the existing weights.npz")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -371,11 +375,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.dry_run:
         return
     args.out.mkdir(parents=True, exist_ok=True)
+    args.checks.parent.mkdir(parents=True, exist_ok=True)
     if not args.checks_only:
         np.savez(args.out / "weights.npz", **arrays)
-    np.savez_compressed(args.out / "check_logits.npz", **checks)
-    for path in (args.out / "weights.npz", args.out / "check_logits.npz"):
+    np.savez_compressed(args.checks, **checks)
+    for path in (args.out / "weights.npz", args.checks):
         print(f"{path}: {path.stat().st_size:,} bytes")
+    if not args.checks_only and args.out == OUT:
+        print("now run tools/tiny_gpt_showcase.py: the reference's continuations depend on the weights")
 
 
 if __name__ == "__main__":

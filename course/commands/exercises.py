@@ -311,7 +311,7 @@ def _check_once(course, exercise, path: Path, store, options: dict, session=None
     details = new_details() if wanted else None
     result = check_exercise(
         course, exercise, source, filename=str(path), strict=options["strict"], progress=store, session=session,
-        details=details, path=path,
+        details=details, path=path, showcase=True,
     )
     _emit(result, options)
     write_extras(result, exercise, details=details, plots=options.get("plots"), html=options.get("html"),

@@ -14,6 +14,12 @@ With a `details` collector (course.grading.details; only when pictures are asked
 the parent also keeps the public cases' arrays, and after grading sends a few probe
 calls for the failing public cases through a second sandbox run: grades never depend
 on it, and without a collector nothing of this happens.
+
+With `showcase=True` (`course check`), an exercise whose feedback.py has a `showcase`
+hook (course.grading.hooks) then shows what the submission does, e.g. the text a
+student's model generates: a second sandbox session runs the student's file with the
+hook's trusted wrapper appended, on public cases only, and the hook turns the arrays
+that come back into the report's text. The grade is final before it starts.
 """
 from __future__ import annotations
 
@@ -60,6 +66,7 @@ def check_exercise(
     details: "CheckDetails | None" = None,
     path: "str | os.PathLike[str] | None" = None,
     modules: "dict[str, str] | None" = None,
+    showcase: bool = False,
 ) -> CheckResult:
     """Grade `source` (the text of the student's file) against every case of `exercise`.
 
@@ -75,6 +82,8 @@ def check_exercise(
     store sets the exercise's status only from checks of the student's own file.
     modules: the student's other files the exercise lets the submission import (its
     `imports`), name -> source; by default read from beside `path`.
+    showcase: after grading a submission that loads, run the exercise's `showcase` hook
+    (if it has one) and attach what it shows to the result; the grade stays as it is.
     """
     started = time.monotonic()
     filename = untrusted.name(filename)  # it is shown in reports and tracebacks
@@ -94,6 +103,9 @@ def check_exercise(
         details.hidden = tuple(c.name for c in exercise.cases if c.visibility == "hidden")
         if result.status is Status.FAILED:
             _run_probes(course, exercise, source, filename, strict, details, modules)
+    if showcase and (result.status in (Status.PASSED, Status.FAILED)
+                     or (result.status is Status.ERROR and not result.load_error)):
+        result = _with_showcase(result, exercise, source, filename, strict, modules)
     if progress is not None and result.status is not Status.COULD_NOT_GRADE:
         result = _record(progress, result, source, path)
     return result
@@ -420,6 +432,48 @@ def _run_probes(course, exercise, source, filename, strict, details, modules=Non
         return
     for (case, kind, args, kwargs), outcome in zip(plan, run.outcomes):
         case.probes.setdefault(kind, []).append((args, kwargs, compare.observed(outcome)))
+
+
+def _with_showcase(result: CheckResult, exercise, source, filename, strict, modules) -> CheckResult:
+    """`result` with the exercise's showcase attached (or a note saying why there is none).
+
+    Public cases only: the hook gets their arguments and nothing of a hidden case. The
+    student's code runs only in the sandbox (their file, then the hook's trusted wrapper);
+    what comes back is raw arrays, which the hook's `render` turns into text. Whatever
+    happens here, score, status and case verdicts are those already decided.
+    """
+    from dataclasses import replace
+
+    from course.grading import compare, sandbox
+    from course.grading.expected import case_arguments
+    from course.grading.hooks import hook
+    from course.grading.results import Showcase
+
+    make = hook(exercise, "showcase")
+    if make is None:
+        return result
+    public = [case for case in exercise.cases if case.visibility == "public"]
+    try:
+        plan = make(exercise, case_arguments(public))
+        if not plan:
+            return result
+        calls = [sandbox.Call(tuple(args), dict(kwargs)) for args, kwargs in plan["calls"]]
+        session = sandbox.start(
+            source + "\n" + plan["wrapper"], filename=filename, function=plan["function"],
+            limits=sandbox_limits(exercise), strict=strict, modules=modules,
+            allowed=tuple(getattr(exercise, "imports", ())),
+        )
+        with session:
+            run = session.run(calls)
+        if not run.loaded:
+            raise sandbox.SandboxError("the file did not load a second time")
+        text = plan["render"]([compare.observed(outcome) for outcome in run.outcomes])
+        shown = Showcase(untrusted.clean(str(plan["title"])), untrusted.clean(str(text)))
+    except (SandboxRefused, sandbox.SandboxUnavailable, sandbox.SandboxError) as error:
+        return replace(result, notes=result.notes + (f"the showcase could not run: {untrusted.clean(str(error))}",))
+    except Exception as error:  # the hook is an extra: it never costs a grade
+        return replace(result, notes=result.notes + (f"the showcase could not be shown: {type(error).__name__}",))
+    return replace(result, showcase=shown)
 
 
 def _name_mistakes(course, exercise, failed, arguments, expected, student, names):

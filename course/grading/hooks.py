@@ -19,10 +19,28 @@ It may define any of:
         LayerNorm"), added to its message; "" when there is none
     CAPTIONS = {kind: "what the picture shows"}
         captions of the picture kinds, for the HTML report
+    showcase(exercise, public) -> plan | None
+        what the student's code *does*, shown after the grade by `course check` (not
+        by `course grade` or `course verify`), for a submission that loads, passing or
+        failing; it never changes a grade. `public` maps each PUBLIC case's name to its
+        (args, kwargs). The plan is a dict:
+            "title":    the heading of the report's section
+            "wrapper":  trusted Python source appended to the student's file; it calls
+                        the student's function and returns a numeric array
+            "function": the name of the wrapper's function (what the sandbox calls)
+            "calls":    [(args, kwargs), ...] for it, made from public cases only
+            "render":   render(outcomes) -> str, the section's text, from the raw
+                        outcomes of the calls in order (course.grading.compare.Observed:
+                        status, value); it alone decides what is shown, so it shows
+                        what it derives from returned arrays, never text the code chose
+        The wrapper runs in a second sandbox session (the exercise's limits, the
+        student's imported files); only arrays come back. E.g. tiny_gpt: a greedy
+        decoding loop around the student's forward pass returns token ids, which
+        render decodes with the course's vocabulary.
 
 `case` is a course.grading.details.CaseDetails. Every hook is called for public cases
-only: nothing of a hidden case reaches one. A hook that raises costs a picture or a
-reading, never a grade (the callers catch and note it).
+only: nothing of a hidden case reaches one. A hook that raises costs a picture, a
+reading or the showcase, never a grade (the callers catch and note it).
 """
 from __future__ import annotations
 

@@ -91,6 +91,18 @@ class Isolation:
 
 
 @dataclass(frozen=True)
+class Showcase:
+    """What the submission's code does, shown after the grade (an exercise's `showcase` hook,
+    e.g. the text a student's model generates). Never part of a grade."""
+
+    title: str
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "text": self.text}
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """Everything `course check` knows about one submission of one exercise."""
 
@@ -108,6 +120,7 @@ class CheckResult:
     hints: tuple[int, ...] = ()  # 1-based hint numbers that help with the failed cases
     submission: str = ""  # the file (or function) that was graded, for display
     notes: tuple[str, ...] = field(default=())  # anything else the student should know
+    showcase: Showcase | None = None  # what the code does, after the grade (course check only)
 
     @property
     def passed(self) -> bool:
@@ -131,6 +144,7 @@ class CheckResult:
             "seconds": round(self.seconds, 3),
             "submission": self.submission,
             "notes": list(self.notes),
+            "showcase": self.showcase.as_dict() if self.showcase else None,
         }
 
     def __str__(self) -> str:

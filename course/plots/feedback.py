@@ -9,8 +9,6 @@ cases have no arrays in a CheckDetails, so they get no picture.
                          overflow: the share of finite outputs as the case's input is scaled up
     self_attention       weights: expected, your and the difference of the attention weights, mask hatched;
                          error: the output error per query position
-    param_count          breakdown: the expected count by component beside your total, per config;
-                         model_sizes (once): the lesson's model-size chart with your counts on it
     layer_norm           rows: your output against the expected, and each row's mean and spread
     causal_mask          matrix: the expected and your boolean matrices and the cells that differ
     positional_encoding  heatmaps: the expected and your table and the difference
@@ -29,7 +27,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from course.grading.diagnostics import COMPONENTS, count_parts, parameter_breakdown  # noqa: F401 (re-exported)
 from course.grading.hooks import hook
 from course.plots import style
 
@@ -43,15 +40,12 @@ PLOT_KINDS = {
     "overflow": "the input scale at which your output becomes inf/NaN",
     "weights": "expected vs your attention weights and their difference (mask hatched)",
     "error": "your output's error per query position",
-    "breakdown": "the expected parameters by component beside your total",
-    "model_sizes": "your counts on the lesson's chart of published model sizes",
     "rows": "your output against the expected, and each row's mean and standard deviation",
     "matrix": "expected vs your mask and the cells that differ",
     "heatmaps": "expected vs your table and their difference",
     "values": "expected vs your output",
     "inputs": "your function's argument before and after the call",
 }
-MODEL_SIZES_CHART = "parameter-growth"  # the lesson figure the model_sizes picture draws on
 ALL_FAILING = "failing_configs"  # the "case" part of a picture about several cases
 ANNOTATE_COLUMNS, ANNOTATE_ROWS = 10, 12  # heatmaps at most this big show each cell's value
 MAX_CELLS = 64 * 64  # a student's array larger than this is not drawn cell by cell
@@ -115,9 +109,6 @@ def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path 
             except Exception as error:  # pictures are extras
                 style.pyplot().close("all")
                 details.notes.append(f"pictures of {exercise.id} not drawn: {type(error).__name__}: {error}")
-        elif exercise.id == "param_count":
-            target = out_dir / plot_name(exercise.id, ALL_FAILING, "model_sizes")
-            paths += _attempt(details, target, lambda: _model_sizes(exercise, details, failing, target))
     return paths
 
 
@@ -143,7 +134,6 @@ def _drawers(exercise, case) -> list[tuple[str, Callable]]:
     specific = {
         "softmax": [("bars", _softmax_bars), ("overflow", _softmax_overflow)],
         "self_attention": [("weights", _attention_weights), ("error", _attention_error)],
-        "param_count": [("breakdown", _param_breakdown)],
         "layer_norm": [("rows", _layer_norm_rows)],
         "causal_mask": [("matrix", _mask_matrix)],
         "positional_encoding": [("heatmaps", _encoding_heatmaps)],
@@ -177,20 +167,6 @@ def _head(message: str, limit: int = 110) -> str:
     """The first line of a case message, shortened for a subtitle."""
     line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _count(n: float) -> str:
-    """124,439,808; a non-integer keeps two decimals."""
-    if not math.isfinite(n):
-        return str(n)
-    return f"{int(n):,}" if float(n).is_integer() else f"{n:,.2f}"
-
-
-def _short(n: float) -> str:
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= size:
-            return f"{n / size:.4g}{suffix}"
-    return f"{n:g}"
 
 
 def _cell_text(ax, values, fmt: Callable[[float], str], dark: Callable[[float], bool], size: float = 7) -> None:
@@ -560,114 +536,6 @@ def _attention_error(exercise, case, target: Path) -> Path | None:
     ax.legend(loc="best")
     style.finish(fig, _head(case.message, 230))
     return style.save(fig, target)[0]
-
-
-# --------------------------------------------------------------------------- param_count
-
-def _student_total(case) -> float | None:
-    np = _np()
-    value = _floats(case.got.value)
-    if value is None or value.size != 1:
-        return None
-    return float(np.asarray(value).reshape(()))
-
-
-def _param_breakdown(exercise, case, target: Path) -> Path | None:
-    config = case.args[0] if case.args and isinstance(case.args[0], dict) else None
-    if config is None:
-        return None
-    parts = parameter_breakdown(config)
-    expected = sum(parts.values())
-    yours = _student_total(case)
-    names = list(COMPONENTS) + ["expected total", "your total"]
-    values = [float(v) for v in parts.values()] + [float(expected), yours if yours is not None else math.nan]
-    colours = [style.tint(style.EXPECTED_COLOUR, 0.55)] * len(COMPONENTS) + [style.EXPECTED_COLOUR, style.YOURS_COLOUR]
-    fig, ax = style.new_axes(_title(exercise, case, "expected parameters by component vs your total"),
-                             "Parameters (log scale)", "Component", figsize=(7.2, 4.0))
-    ax.set_xscale("log")
-    drawable = [v if (math.isfinite(v) and v >= 1) else math.nan for v in values]
-    rows = list(range(len(names)))[::-1]
-    ax.barh(rows, [v if math.isfinite(v) else 0 for v in drawable], color=colours, height=0.65)
-    low = min(v for v in drawable if math.isfinite(v))
-    high = max(v for v in drawable if math.isfinite(v))
-    ax.set_xlim(max(low / 3, 0.5), high * 60)
-    ax.set_yticks(rows, labels=names)
-    ax.grid(axis="y", visible=False)
-    for row, name, value, shown in zip(rows, names, values, drawable):
-        if name == "your total":
-            text = _your_total_text(yours, expected, parts, _np().asarray(case.got.value).dtype.kind == "f", config)
-        else:
-            text = _count(value) + ("  (tied: none)" if name == "head" and value == 0 and config["arch"] == "gpt"
-                                    else "  (no pooler)" if name == "head" and value == 0 else "")
-        x = shown if math.isfinite(shown) else max(low / 3, 0.5)
-        ax.text(x * 1.15, row, text, va="center", ha="left", fontsize=7.5,
-                color=style.YOURS_COLOUR if name == "your total" else "#222222",
-                fontweight="bold" if name.endswith("total") else "normal")
-    settings = ", ".join(f"{k}={v}" for k, v in config.items())
-    style.finish(fig, f"Config: {settings}. {_head(case.message, 230)}")
-    return style.save(fig, target)[0]
-
-
-def _your_total_text(yours: float | None, expected: int, parts: dict[str, int], is_float: bool = False,
-                     config: dict | None = None) -> str:
-    if yours is None:
-        return "no single number returned"
-    if not math.isfinite(yours):
-        return f"{yours} (not a count)"
-    gap = yours - expected
-    if gap == 0:
-        return f"{_count(yours)} (the expected number{', but a float' if is_float else ''})"
-    relative = f"{100 * gap / expected:+.3g}%"
-    text = f"{_count(yours)} ({_count(abs(gap))} {'fewer' if gap < 0 else 'more'}, {relative})"
-    if config is not None and float(yours).is_integer():  # the case message's reading, in short
-        same = [what.split(" (")[0] for what, size in count_parts(config) if size == abs(int(gap))]
-        if same:
-            text += f"\n= {' or '.join(same[:2])}: {'missing' if gap < 0 else 'counted twice'}?"
-    if yours < 1:
-        text += " (not drawn on a log scale)"
-    return text
-
-
-def _model_sizes(exercise, details, failing, target: Path) -> Path | None:
-    """The lesson's model-size chart with the student's counts for the failing public configs."""
-    from matplotlib.lines import Line2D
-
-    from course.plots.figures import draw_chart, sources_line
-
-    course = details.course
-    lesson = course.lesson(exercise.lesson) if course is not None else None
-    figure = lesson.figure(MODEL_SIZES_CHART) if lesson is not None else None
-    if figure is None or not getattr(figure, "series", None):
-        return None
-    counts = [(case, _student_total(case)) for case in failing if case.args and isinstance(case.args[0], dict)]
-    counts = [(case, total) for case, total in counts if total is not None]
-    if not counts:
-        return None
-    ys = [p.y for s in figure.series for p in s.points]
-    low, high = min(ys) / 30, max(ys) * 30
-    shown = [(c, t) for c, t in counts if math.isfinite(t) and low <= t <= high]
-    left_out = [(c, t) for c, t in counts if (c, t) not in shown]
-
-    def extra(ax):
-        entries = []
-        for number, (case, total) in enumerate(shown):
-            colour = (style.YOURS_COLOUR, style.OKABE_ITO["reddish_purple"], style.OKABE_ITO["orange"])[number % 3]
-            dashes = ("-", "--", "-.")[number % 3]
-            ax.axhline(total, color=colour, linestyle=dashes, linewidth=1.1, alpha=0.75, zorder=1)
-            expected = sum(parameter_breakdown(case.args[0]).values())
-            entries.append((Line2D([], [], color=colour, linestyle=dashes),
-                            f"yours, {case.name}: {_count(total)} (expected {_count(expected)})"))
-        return entries
-
-    footnote = sources_line(lesson, figure)
-    footnote += "." if footnote and not footnote.endswith(".") else ""
-    if left_out:
-        footnote += " Not on the chart (outside its range): " + "; ".join(
-            f"yours for {c.name}: {_count(t)}" for c, t in left_out) + "."
-    title = "param_count, failing configs: your counts on the lesson's chart of published model sizes"
-    if not shown:
-        title += " (none in its range)"
-    return draw_chart(figure, target.with_suffix(""), footnote=footnote, extra=extra, title=title, svg=True)[0]
 
 
 # --------------------------------------------------------------------------- layer_norm

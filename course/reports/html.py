@@ -58,6 +58,7 @@ td pre { background: none; padding: 0; margin: 0; }
 .advice { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 0.1em 0.8em; margin: 0.6em 0; }
 .advice code, .hint code, p code { background: #eff1f3; padding: 0.05em 0.3em; border-radius: 0.3em; }
 .note { color: #57606a; font-style: italic; }
+.showcase { border-top: 2px solid #d0d7de; margin-top: 1.2em; padding-top: 0.2em; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #d0d7de; box-sizing: border-box; }
 figcaption { color: #57606a; font-size: 0.9em; }
@@ -194,6 +195,12 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
         out.append(f'<div class="hint">{markdown_html(hint_pointer(result.exercise, result.hints))}</div>')
     if with_pictures:
         out += _pictures(result, pictures or [])
+    if result.showcase is not None:  # after the grade, set apart: it is not part of it
+        out.append('<div class="showcase">')
+        out.append(f"<h3>{_e(result.showcase.title)}</h3>")
+        out.append('<p class="note">Not graded: your code at work on the public cases.</p>')
+        out.append(f"<pre>{_e(result.showcase.text)}</pre>")
+        out.append("</div>")
     out.append("</section>")
     return out
 

@@ -2,7 +2,8 @@
 
 A line per case (✓/✗, or PASS/FAIL where the output cannot encode them), the message,
 the advice of any known mistake that matched, the first traceback, the submission's
-output, a hint pointer, the score; the isolation note once when isolation was limited.
+output, a hint pointer, the score; the isolation note once when isolation was limited;
+last and set apart, an exercise's showcase (what the code does; never graded).
 Coloured only when asked (the command asks on a terminal, never with NO_COLOR).
 """
 from __future__ import annotations
@@ -136,6 +137,12 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
     if result.hints and result.status is not Status.PASSED:
         lines.append("")
         lines += _wrap(hint_pointer(result.exercise, result.hints), "  ", width=width)
+    if result.showcase is not None:  # after the grade, set apart: it is not part of it
+        rule = "─" if unicode else "-"
+        lines.append("")
+        lines += _wrap(f"{rule * 2} {printable(result.showcase.title)} {rule * 2}", "  ", width=width)
+        lines.append(style("  (not graded: your code at work on the public cases)", dim=True))
+        lines += _block(printable(result.showcase.text).rstrip("\n"), "    ")
     return lines
 
 

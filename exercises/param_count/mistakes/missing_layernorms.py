@@ -1,7 +1,7 @@
-"""Mistake: leaves out every LayerNorm's scale and shift."""
+"""Mistake: leaves out every LayerNorm's scale and shift (GPT-2 and BERT)."""
 
 
-def count_parameters(config):
+def _gpt_or_bert(config):
     d, d_ff, L = config["d_model"], config["d_ff"], config["n_layers"]
     V, P = config["vocab_size"], config["max_positions"]
     block = (d * 3 * d + 3 * d + d * d + d) + (d * d_ff + d_ff + d_ff * d + d)
@@ -13,4 +13,21 @@ def count_parameters(config):
         total += config.get("type_vocab_size", 2) * d
         if config.get("pooler", True):
             total += d * d + d
-    return int(total)
+    return total
+
+
+def _llama(config):
+    d, d_ff, L, V = config["d_model"], config["d_ff"], config["n_layers"], config["vocab_size"]
+    n_heads = config["n_heads"]
+    d_kv = config.get("n_kv_heads", n_heads) * (d // n_heads)
+    block = (d * d + 2 * d * d_kv + d * d) + 3 * d * d_ff + 2 * d
+    total = V * d + L * block + d
+    if not config.get("tied_embeddings", False):
+        total += V * d
+    return total
+
+
+def count_parameters(config):
+    if config["arch"] == "llama":
+        return int(_llama(config))
+    return int(_gpt_or_bert(config))

@@ -1,0 +1,65 @@
+"""Reference solution for the transformer_block exercise (instructor only: never shipped to students)."""
+import numpy as np
+
+LN_EPS = 1e-5
+
+
+def _layer_norm(x, p):
+    """LayerNorm over the last axis (biased variance, eps inside the square root), then scale and shift."""
+    mean = np.mean(x, axis=-1, keepdims=True)
+    centered = x - mean
+    variance = np.mean(centered * centered, axis=-1, keepdims=True)
+    return np.asarray(p["gamma"], dtype=np.float64) * centered / np.sqrt(variance + LN_EPS) + p["beta"]
+
+
+def _attention(query, key, value, mask):
+    scores = query @ np.swapaxes(key, -1, -2) / np.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    peak = np.max(scores, axis=-1, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    weights = np.exp(scores - peak)
+    total = np.sum(weights, axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0) @ value
+
+
+def _multi_head_attention(x, p, n_heads, mask):
+    """As the multi_head_attention exercise: contiguous column blocks per head, then W_o, b_o."""
+    *lead, seq, d_model = x.shape
+    d_head = d_model // n_heads
+
+    def split(y):
+        return np.swapaxes(y.reshape(*lead, seq, n_heads, d_head), -2, -3)
+
+    q, k, v = (split(x @ np.asarray(p["W_" + n], dtype=np.float64) + p["b_" + n]) for n in "qkv")
+    if mask is not None:
+        mask = np.expand_dims(np.asarray(mask, dtype=bool), -3)
+    heads = _attention(q, k, v, mask)
+    merged = np.swapaxes(heads, -2, -3).reshape(*lead, seq, d_model)
+    return merged @ np.asarray(p["W_o"], dtype=np.float64) + p["b_o"]
+
+
+def gelu(x):
+    """GELU, tanh approximation (Hendrycks & Gimpel 2016; GPT-2's):
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _mlp(x, p):
+    """The position-wise feed-forward network d_model -> d_ff -> d_model with a GELU between."""
+    hidden = gelu(x @ np.asarray(p["W_1"], dtype=np.float64) + p["b_1"])
+    return hidden @ np.asarray(p["W_2"], dtype=np.float64) + p["b_2"]
+
+
+def transformer_block(x, params, n_heads, mask=None):
+    """One pre-LN Transformer block (GPT-2's layout):
+
+        h   = x + MultiHeadAttention(LayerNorm_1(x))
+        out = h + MLP(LayerNorm_2(h))
+
+    Each sublayer reads a normalized copy of the residual stream and adds its output to
+    the un-normalized stream: nothing on the residual path is ever normalized.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    h = x + _multi_head_attention(_layer_norm(x, params["ln1"]), params["attn"], int(n_heads), mask)
+    return h + _mlp(_layer_norm(h, params["ln2"]), params["mlp"])
