@@ -20,6 +20,7 @@ import pytest
 
 import course
 from course.errors import CourseError
+from course.status import Status
 from course.grading.results import Status
 from course.loader import load_course
 from course.paths import builtin_root
@@ -409,7 +410,7 @@ def test_checks_are_recorded_in_the_progress_store(tmp_path, home):
     from course.progress.store import open_store
 
     with open_store() as store:
-        assert store.exercise_status("softmax") == "failing"
+        assert store.exercise_status("softmax") is Status.FAILED
 
 
 def test_a_broken_progress_store_does_not_lose_the_grade(tmp_path, home):

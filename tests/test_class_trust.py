@@ -149,11 +149,11 @@ LEAKS = {
 
 def every_report(result, tmp_path: Path) -> str:
     """Everything a student can read about a check: each format and the HTML page."""
-    from course.reports.html import write_page
+    from course.reports.html import render_fragment, write_page
 
     page = write_page(tmp_path / "report.html", [result], title="check")
     texts = [render(fmt, result) for fmt in ("text", "json", "junit", "gradescope")]
-    return "\n".join(texts) + page.read_text() + repr(result._repr_html_())
+    return "\n".join(texts) + page.read_text() + repr(render_fragment(result))
 
 
 @pytest.fixture(scope="module")

@@ -88,13 +88,13 @@ def test_the_demo_works_after_a_plain_install(tmp_path):
     source = tmp_path / "source"
     for name in ("setup.py", "pyproject.toml", "README.md", "MANIFEST.in", "course.yaml"):
         shutil.copy(REPO / name, source / name if source.exists() else _mkdir(source) / name)
-    for folder in ("course", "content", "exercises"):
+    for folder in ("course", "content", "exercises", "demo"):
         shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     target = tmp_path / "site"
     installed = run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
                      str(source)], tmp_path, dict(os.environ), timeout=600)
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    samples = target / "course" / "demo_samples"
+    samples = target / "course" / "_builtin" / "demo"  # the course's own demo material, shipped with it
     assert {"answers-lesson-3.yaml", "softmax.py", "softmax_overflow.py", "self_attention.py",
             "param_count.py"} <= {p.name for p in samples.iterdir()}
     assert (target / "course" / "_builtin" / "course.yaml").read_text() == (REPO / "course.yaml").read_text()
@@ -104,9 +104,8 @@ def test_the_demo_works_after_a_plain_install(tmp_path):
     env = clean_env(tmp_path, PYTHONPATH=str(target))
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    where = run([sys.executable, "-c", "import course.demo_samples as s, course.paths as p; "
-                                       "print(s.FOLDER); print(p.builtin_root())"], folder, env)
-    assert where.stdout.split() == [str(samples), str(target / "course" / "_builtin")], where.stdout + where.stderr
+    where = run([sys.executable, "-c", "import course.paths as p; print(p.builtin_root())"], folder, env)
+    assert where.stdout.split() == [str(target / "course" / "_builtin")], where.stdout + where.stderr
     done = run([sys.executable, "-m", "course", "demo"], folder, env)
     check_demo_output(done, folder, env)
 
@@ -119,6 +118,6 @@ def _mkdir(path: Path) -> Path:
 @pytest.mark.parametrize("name", ["softmax.py", "softmax_overflow.py", "self_attention.py", "param_count.py"])
 def test_sample_submissions_are_written_as_a_student_would_not_copied(name):
     """The samples show typical mistakes in a student's own words, not the instructor's files."""
-    sample = (REPO / "course" / "demo_samples" / name).read_text()
+    sample = (REPO / "demo" / name).read_text()
     instructor = [p.read_text() for p in (REPO / "exercises").rglob("*.py")]
     assert sample not in instructor

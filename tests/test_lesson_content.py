@@ -47,7 +47,7 @@ def prose(section: str) -> str:
 
 def everything_a_student_reads() -> str:
     """Every text of the course content: lessons, quizzes, exercises and the demo's samples."""
-    folders = [ROOT / "content", ROOT / "exercises", Path(__file__).resolve().parents[1] / "course" / "demo_samples"]
+    folders = [ROOT / "content", ROOT / "exercises", ROOT / "demo"]
     return "\n".join(p.read_text(encoding="utf-8") for folder in folders if folder.is_dir()
                      for p in sorted(folder.rglob("*")) if p.suffix in (".yaml", ".py", ".md"))
 

@@ -17,6 +17,7 @@ import pytest
 from course.model import Course, Lesson, Manifest
 from course.progress.store import MIGRATIONS, ProgressStore, StoreError, existing_store_summary, open_store
 from course.quiz import review
+from course.status import Status
 from test_quiz_grading import MULTIPLE, SINGLE, TRUE_FALSE, quiz_of
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -53,16 +54,16 @@ def test_a_new_store_is_created_in_wal_mode_at_the_latest_schema(tmp_path, monke
 
 def test_exercise_status_follows_the_latest_check_of_the_own_file_and_hints_are_counted(store, tmp_path):
     mine = tmp_path / "work" / "softmax.py"
-    assert store.exercise_status("softmax") == "not started"
+    assert store.exercise_status("softmax") is Status.NOT_STARTED
     store.record_start("softmax", mine)
     assert store.record_check("softmax", "not_attempted", 0, 5, "a" * 64, path=mine).own
-    assert store.exercise_status("softmax") == "not attempted"
-    store.record_check("softmax", "failing", 2, 5, "b" * 64, path=mine)
-    assert store.exercise_status("softmax") == "failing"
+    assert store.exercise_status("softmax") is Status.NOT_ATTEMPTED
+    store.record_check("softmax", "failed", 2, 5, "b" * 64, path=mine)
+    assert store.exercise_status("softmax").standing == "failing"
     store.record_check("softmax", "error", 0, 5, "c" * 64, path=mine)
-    assert store.exercise_status("softmax") == "failing"
+    assert store.exercise_status("softmax").standing == "failing"
     store.record_check("softmax", "passed", 5, 5, "d" * 64, path=tmp_path / "work" / "." / "softmax.py")
-    assert store.exercise_status("softmax") == "passed"
+    assert store.exercise_status("softmax") is Status.PASSED
     assert store.next_hint_index("softmax") == 0
     store.record_hint("softmax", store.next_hint_index("softmax"))
     store.record_hint("softmax", store.next_hint_index("softmax"))
@@ -79,13 +80,13 @@ def test_checks_of_other_files_and_of_functions_are_attempts_that_never_change_t
     mine, scratch = tmp_path / "work" / "softmax.py", tmp_path / "scratch.py"
     record = store.record_check("softmax", "passed", 5, 5, path=scratch)  # no own file yet
     assert (record.own, record.own_path) == (False, None)
-    assert store.exercise_status("softmax") == "not started"
+    assert store.exercise_status("softmax") is Status.NOT_STARTED
     store.record_start("softmax", mine)
     store.record_check("softmax", "passed", 5, 5, path=mine)
     for path in (scratch, tmp_path / "other" / "softmax.py", None):  # a scratch file, a second folder, a function
-        record = store.record_check("softmax", "failing", 1, 5, path=path)
+        record = store.record_check("softmax", "failed", 1, 5, path=path)
         assert not record.own and record.own_path == mine
-        assert store.exercise_status("softmax") == "passed"
+        assert store.exercise_status("softmax") is Status.PASSED
     summary = store.exercise_summary("softmax")
     assert (summary["status"], summary["checks"], summary["best_fraction"]) == ("passed", 1, 1.0)
     assert summary["file"] == str(mine)
@@ -93,8 +94,8 @@ def test_checks_of_other_files_and_of_functions_are_attempts_that_never_change_t
     assert other["count"] == 4 and other["latest"]["status"] == "failing" and other["latest"]["file"] is None
     adopted = tmp_path / "mine.py"
     store.record_start("softmax", adopted, adopted=True)  # `course start softmax --adopt mine.py`
-    assert store.record_check("softmax", "failing", 2, 5, path=adopted).own
-    assert store.exercise_status("softmax") == "failing"
+    assert store.record_check("softmax", "failed", 2, 5, path=adopted).own
+    assert store.exercise_status("softmax").standing == "failing"
 
 
 def test_a_link_to_the_own_file_is_the_own_file(store, tmp_path):
@@ -145,7 +146,7 @@ def test_a_failed_transaction_leaves_nothing_behind(store):
             store.record_answer(attempt, "q2", True, 1, 1, True)
             raise KeyboardInterrupt
     assert store.attempt_answers(attempt) == []
-    assert store.exercise_status("softmax") == "not started"
+    assert store.exercise_status("softmax") is Status.NOT_STARTED
     store.record_answer(attempt, "q3", True, 1, 1, True)  # the store is still usable
     assert [a["question_id"] for a in store.attempt_answers(attempt)] == ["q3"]
 
@@ -159,7 +160,7 @@ WRITER = textwrap.dedent(
         attempt = store.start_attempt("lesson-" + name, 0)
         for i in range(count):
             store.record_answer(attempt, f"q{i}", [name, i], 1, 1, True)
-            store.record_check(name, "failing", i, count, "")
+            store.record_check(name, "failed", i, count, "")
             store.record_hint(name, i)
     """
 )
@@ -251,7 +252,7 @@ def test_a_v1_file_opens_with_its_data(tmp_path):
     with ProgressStore(path) as store:
         assert store.schema_version == len(MIGRATIONS)
         assert store.lesson_summary("lesson-3").best.score == 30
-        assert store.exercise_status("softmax") == "passed" and store.hints_used("softmax") == 1
+        assert store.exercise_status("softmax") is Status.PASSED and store.hints_used("softmax") == 1
         assert store.review_box("lesson-3", "milestones-order").box == 2
 
 
@@ -259,8 +260,8 @@ def test_checks_of_a_v2_file_stay_its_own_after_the_migration_to_v3(tmp_path):
     path = write_v1_file(tmp_path / "progress.sqlite3")
     ProgressStore(path, migrations=MIGRATIONS[:2]).close()  # as the previous release left it
     with ProgressStore(path) as store:
-        assert store.schema_version == 3 == len(MIGRATIONS)
-        assert store.exercise_status("softmax") == "passed"  # checked before files were told apart
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.exercise_status("softmax") is Status.PASSED  # checked before files were told apart
         assert store.exercise_summary("softmax")["other_checks"]["count"] == 0
         assert store.unfinished_attempt("lesson-3") is None  # its one attempt was finished
 
@@ -276,7 +277,28 @@ def test_a_migration_to_v3_that_fails_half_way_leaves_the_v2_file(tmp_path):
     assert "own" not in [row[1] for row in conn.execute("PRAGMA table_info(exercise_checks)")]
     conn.close()
     with ProgressStore(path) as store:  # the real migration still applies afterwards
-        assert store.schema_version == 3 and store.exercise_status("softmax") == "passed"
+        assert store.schema_version == len(MIGRATIONS) and store.exercise_status("softmax") is Status.PASSED
+
+
+def test_a_v3_files_failing_checks_are_failed_after_the_migration_to_v4(tmp_path):
+    """v4 keeps one vocabulary (course.status): a check stored as 'failing' reads as FAILED, shown 'failing'."""
+    path = write_v1_file(tmp_path / "progress.sqlite3")
+    ProgressStore(path, migrations=MIGRATIONS[:3]).close()  # as the previous release left it
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO exercise_checks (exercise, checked_at, status, score, max_score, own)"
+                 " VALUES ('layer_norm', '2024-01-01T00:00:00+00:00', 'failing', 1, 4, 1)")
+    conn.commit()
+    conn.close()
+    with ProgressStore(path) as store:
+        assert store.schema_version == 4 == len(MIGRATIONS)
+        assert store.exercise_status("layer_norm") is Status.FAILED
+        assert store.exercise_summary("layer_norm")["status"] == "failing"
+        assert store.exercise_status("softmax") is Status.PASSED  # the other rows kept as they were
+        with pytest.raises(sqlite3.IntegrityError):  # the old word is no longer a status
+            store.conn.execute("INSERT INTO exercise_checks (exercise, checked_at, status, score, max_score)"
+                               " VALUES ('x', 'now', 'failing', 0, 1)")
+        store.record_check("layer_norm", Status.FAILED, 2, 4, "")
+        assert store.conn.execute("SELECT status FROM exercise_checks ORDER BY id DESC LIMIT 1").fetchone() == ("failed",)
 
 
 def test_an_unfinished_quiz_attempt_is_found_until_finished_or_restarted(store):
@@ -448,6 +470,6 @@ def test_a_started_file_is_remembered_also_in_a_migrated_v1_file(tmp_path):
         store.record_start("softmax", tmp_path / "b" / "softmax.py")  # the latest start wins
     with ProgressStore(path) as store:
         assert store.started_path("softmax") == tmp_path / "b" / "softmax.py"
-        assert store.exercise_status("softmax") == "passed"  # v1 data kept
+        assert store.exercise_status("softmax") is Status.PASSED  # v1 data kept
         store.reset()
         assert store.started_path("softmax") is None
