@@ -14,8 +14,9 @@ from setuptools.command.build_py import build_py
 BUILTIN = {
     "course._builtin.content": "content",
     "course._builtin.exercises": "exercises",
-    "course._builtin.demo": "demo",
 }
+if (Path(__file__).resolve().parent / "demo").is_dir():  # `course demo`'s sample material (a copy of the engine without it still builds)
+    BUILTIN["course._builtin.demo"] = "demo"
 MANIFEST = "course.yaml"  # the built-in course's manifest, shipped as course/_builtin/course.yaml
 
 

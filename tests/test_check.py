@@ -21,7 +21,6 @@ import pytest
 import course
 from course.errors import CourseError
 from course.status import Status
-from course.grading.results import Status
 from course.loader import load_course
 from course.paths import builtin_root
 from coursefactory import EXERCISE as TINY_EXERCISE

@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import unicodedata
@@ -26,7 +24,7 @@ import pytest
 import course
 from course.errors import CourseError
 from course.grading import sandbox
-from course.grading.sandbox import cgroups, probe, slots
+from course.grading.sandbox import slots
 from course.grading.sandbox.records import Call, Limits, Termination
 from course.loader import load_course
 from course.reports import render

@@ -43,7 +43,7 @@ def commands(block: str) -> list[str]:
 
 
 def copy_repository(target: Path) -> None:
-    for name in ("course", "content", "exercises"):
+    for name in ("course", "content", "exercises", "demo"):
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "setup.py", "README.md", "course.yaml"):
         if (REPO / name).exists():

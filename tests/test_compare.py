@@ -5,7 +5,6 @@ These tests call course.grading.compare directly with real arrays (no sandbox ne
 """
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np

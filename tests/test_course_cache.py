@@ -16,10 +16,12 @@ def entries(folder) -> list:
     return sorted(folder.glob("course-*.pickle"))
 
 
-@pytest.fixture
-def cached(tmp_path):
-    """The test's cache folder (conftest points COURSE_CACHE at it)."""
-    return tmp_path / "course-cache"
+@pytest.fixture(autouse=True)
+def cached(tmp_path, monkeypatch):
+    """The test's own cache folder (the other tests share one per session: conftest.py)."""
+    folder = tmp_path / "course-cache"
+    monkeypatch.setenv("COURSE_CACHE", str(folder))
+    return folder
 
 
 def test_a_course_that_loaded_is_read_back_from_the_cache(tmp_path, cached):

@@ -96,7 +96,7 @@ def test_a_student_edition_works_from_inside_its_folder_with_plain_commands(tmp_
     work.mkdir()
     started = run("start", "double", cwd=work)
     assert started.returncode == 0, started.stderr
-    line = next(l for l in started.stdout.splitlines() if l.startswith("Check it:"))
+    line = next(text for text in started.stdout.splitlines() if text.startswith("Check it:"))
     assert line.split(":", 1)[1].strip() == "course check double"
     (work / "double.py").write_text("def double(x):\n    return 2 * x\n")
     checked = run_line("course check double", cwd=work)

@@ -50,7 +50,7 @@ def take_quiz(store, lesson_id: str, fraction: float) -> None:
 @pytest.fixture
 def progress_made(home):
     """Three quiz attempts, a real failing check and a real passing one."""
-    lesson = next(l for l in COURSE.lessons if l.quiz is not None)
+    lesson = next(each for each in COURSE.lessons if each.quiz is not None)
     with open_store() as store:
         for fraction in (0.4, 0.6, 0.9):
             take_quiz(store, lesson.id, fraction)

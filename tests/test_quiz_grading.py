@@ -1,8 +1,6 @@
 """Scoring every question kind (right, wrong, partly right, unparsable input) and seeded variants."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from course.errors import ContentError

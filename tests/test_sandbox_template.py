@@ -6,7 +6,6 @@ it must die with the grader.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

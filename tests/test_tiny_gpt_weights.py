@@ -20,11 +20,11 @@ import pytest
 import yaml
 
 from course.grading.compare import Observed, compare_case
+from course.grading.inputs import make_input
 from course.grading.sandbox.records import CallStatus
+from course.loader import load_course
 
 OK = CallStatus.OK
-from course.grading.inputs import make_input
-from course.loader import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "dev" / "tiny_gpt"

@@ -71,7 +71,7 @@ def validate(state, directory: str | None) -> None:
         click.echo(f"{len(diagnostics)} error{'s' if len(diagnostics) != 1 else ''} in {root}", err=True)
         sys.exit(2)
     course = load_course(root)
-    questions = sum(len(l.quiz.questions) for l in course.lessons if l.quiz)
+    questions = sum(len(lesson.quiz.questions) for lesson in course.lessons if lesson.quiz)
     cases = sum(len(e.cases) for e in course.exercises)
     click.echo(
         f"ok: {root}: {len(course.lessons)} lesson(s), {questions} quiz question(s), "

@@ -228,7 +228,7 @@ class _GradeProgress:
         self.tracker = tracker
         self.interactive = sys.stderr.isatty()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._width = 0
 

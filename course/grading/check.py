@@ -342,7 +342,8 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
         message = verdict.message
         reading = ""
         if not verdict.passed and case.visibility == "public":  # hidden cases keep their constant message
-            reading = diagnostics.explain(exercise, *arguments[case.name], expected[case.name], got.value)
+            args, kwargs = arguments[case.name]
+            reading = diagnostics.explain(exercise, args, kwargs, expected[case.name], got.value)
         if found or reading:
             head, _, detail = message.partition("\n")
             message = head + (f"; {reading}" if reading else "") + (f"; {_mistake_words(found, descriptions)}"

@@ -36,7 +36,7 @@ from course.model import Case, CaseTolerance
 
 SHIFT = 10.0  # shift_invariant: f(x + SHIFT) must equal f(x)
 
-_PRINT = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
+_PRINT: dict[str, Any] = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
 
 
 @dataclass(frozen=True)

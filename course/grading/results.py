@@ -7,7 +7,6 @@ these records; none of them recomputes a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 from course.status import Status  # noqa: F401 (results carry it: `from course.grading.results import Status`)
 
@@ -35,7 +34,7 @@ class CaseResult:
     points: float
     score: float
     passed: bool
-    check: str
+    check: str | None  # a Check's value; None when the case passed
     message: str
     mistake: str = ""  # the known mistake this failure matches, "" when none
     advice: str = ""  # that mistake's message: what to change
@@ -118,8 +117,6 @@ class CheckResult:
         }
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def trim_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:

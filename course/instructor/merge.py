@@ -92,7 +92,7 @@ def merge_outputs(outputs: Sequence[Path], out: Path) -> BatchResult:
         infos = [_info(d) for d in datas]
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(f"a results.json to merge is not complete (no {error}): was it edited?") from None
-    for source, data, info in zip(outputs[1:], datas[1:], infos[1:]):
+    for source, _data, info in zip(outputs[1:], datas[1:], infos[1:]):
         if info.fingerprint != infos[0].fingerprint:
             raise UsageError(f"{source} was graded with another course (or engine) than {outputs[0]}: "
                              f"fingerprints {info.fingerprint[:12]} and {infos[0].fingerprint[:12]}")

@@ -104,7 +104,7 @@ def verify_course(root: Path, *, exercises: Sequence[str] = (), jobs: int | None
         raise UsageError(f"{root} is a student edition (no references, no hidden cases): "
                          "run course verify on the instructor edition")
     chosen = _choose(course, exercises)
-    questions = sum(len(l.quiz.questions) for l in course.lessons if l.quiz)
+    questions = sum(len(lesson.quiz.questions) for lesson in course.lessons if lesson.quiz)
     cases = sum(len(e.cases) for e in course.exercises)
     report.summary = (f"{len(course.lessons)} lesson(s), {questions} quiz question(s), "
                       f"{len(course.exercises)} exercise(s) with {cases} case(s)")
@@ -203,12 +203,12 @@ def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyRepo
     outcomes = {task.key: result for task, result in pool.run(tasks)}
     for exercise in exercises:
         entry = by_id[exercise.id]
-        reference = outcomes.get((exercise.id, "reference", ""))
-        if reference is not None:
-            entry.reference_passed = _judge_reference(exercise, reference, report.problems)
-        starter = outcomes.get((exercise.id, "starter", ""))
-        if starter is not None:
-            entry.starter_run = _judge_starter(exercise, starter, report.problems)
+        reference_run = outcomes.get((exercise.id, "reference", ""))
+        if reference_run is not None:
+            entry.reference_passed = _judge_reference(exercise, reference_run, report.problems)
+        starter_run = outcomes.get((exercise.id, "starter", ""))
+        if starter_run is not None:
+            entry.starter_run = _judge_starter(exercise, starter_run, report.problems)
         for mistake in exercise.mistakes:
             result = outcomes.get((exercise.id, "mistake", mistake.name))
             if result is not None:
@@ -317,7 +317,7 @@ def _judge_mistake(exercise: Exercise, mistake, result: CheckResult, problems: l
         problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' is graded '{Status.NOT_ATTEMPTED.label}' "
                                                f"({_first_line(result.cases[0].message) if result.cases else ''})"))
         return report
-    report.catches = [Catch(c.name, c.visibility, c.check, c.mistake == mistake.name)
+    report.catches = [Catch(c.name, c.visibility, c.check or "", c.mistake == mistake.name)
                       for c in result.cases if not c.passed]
     if not report.catches:
         problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' passes every case: add a case that "

@@ -21,6 +21,7 @@ course.plots.style.
 """
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -101,7 +102,7 @@ def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path 
         for case in failing:
             for kind, draw in _drawers(exercise, case):
                 target = out_dir / plot_name(exercise.id, case.name, kind)
-                paths += _attempt(details, target, lambda: draw(exercise, case, target))
+                paths += _attempt(details, target, functools.partial(draw, exercise, case, target))
         whole = hook(exercise, "exercise_panels")
         if whole is not None:
             try:
@@ -222,8 +223,8 @@ def _model_sizes(exercise, details, failing, target: Path) -> Path | None:
     figure = lesson.figure(MODEL_SIZES_CHART) if lesson is not None else None
     if figure is None or not getattr(figure, "series", None):
         return None
-    counts = [(case, _student_total(case)) for case in failing if case.args and isinstance(case.args[0], dict)]
-    counts = [(case, total) for case, total in counts if total is not None]
+    totals = [(case, _student_total(case)) for case in failing if case.args and isinstance(case.args[0], dict)]
+    counts = [(case, total) for case, total in totals if total is not None]
     if not counts:
         return None
     ys = [p.y for s in figure.series for p in s.points]

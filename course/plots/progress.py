@@ -83,7 +83,7 @@ def progress_chart(store: "ProgressStore", course: "Course", path: str | Path) -
                          color="#333333")
         style.label(exercise_ax, "Exercises: best score and status", "Best score so far (%)", "Exercise")
         positions = list(range(len(exercises)))[::-1]
-        for row, (exercise, summary) in zip(positions, exercises):
+        for row, (_exercise, summary) in zip(positions, exercises):
             status = summary["status"]
             best = 100.0 * (summary["best_fraction"] or 0.0)
             colour = STATUS_COLOURS.get(status, style.NEUTRAL_COLOUR)

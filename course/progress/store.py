@@ -409,6 +409,7 @@ class ProgressStore:
                 "INSERT INTO quiz_attempts (lesson, mode, seed, started_at, max_score, status) VALUES (?, ?, ?, ?, ?, 'in_progress')",
                 (lesson, mode, seed, self._now(), max_score),
             )
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table
             return cursor.lastrowid
 
     @_guarded
@@ -533,7 +534,7 @@ class ProgressStore:
     def review_boxes(self) -> list[ReviewBox]:
         """Every question in review, the most overdue first."""
         rows = self.conn.execute("SELECT lesson, question_id, box, due_at FROM review_boxes ORDER BY due_at, box, lesson, question_id")
-        return [ReviewBox(l, q, b, parse_iso(d)) for l, q, b, d in rows.fetchall()]
+        return [ReviewBox(lesson, q, b, parse_iso(d)) for lesson, q, b, d in rows.fetchall()]
 
     # ----------------------------------------------------------------- everything
 

@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.numbers import points as _points
 from course.paths import command
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -306,5 +307,3 @@ def _anchor(text: str) -> str:
     return "exercise-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"

@@ -42,9 +42,9 @@ def find_lesson(course: "Course", lesson_id: str) -> "Lesson":
     """The lesson with this id, or with this number ("3"); UsageError naming the known ones otherwise."""
     lesson = course.lesson(lesson_id)
     if lesson is None:
-        lesson = next((l for l in course.lessons if str(l.number) == str(lesson_id)), None)  # noqa: E741
+        lesson = next((each for each in course.lessons if str(each.number) == str(lesson_id)), None)
     if lesson is None:
-        known = ", ".join(l.id for l in course.lessons) or "none"  # noqa: E741
+        known = ", ".join(each.id for each in course.lessons) or "none"
         raise UsageError(f"unknown lesson '{lesson_id}'; known lessons: {known}")
     return lesson
 
