@@ -43,7 +43,7 @@ T = context, D = d_model, F = d_ff, i = 0 .. n_layers-1):
     config.n_layers, config.n_heads, config.d_model, config.d_ff, config.context,
     config.vocab_size       int32 ()         0-d arrays: int(params["config.n_heads"])
 
-check_logits.npz (what tests/test_tiny_gpt_weights.py checks the numpy reference against,
+check_logits.npz (what tests/content/test_tiny_gpt_weights.py checks the numpy reference against,
 computed from the arrays as written to weights.npz, k = 0 .. n_prompts-1):
 
     prompt.{k}              int32 (n_k,)     token ids

@@ -5,7 +5,7 @@ by a stable hash of the folder name), on N machines or CI jobs; this joins their
 outputs into exactly the files one `course grade` over the whole class writes:
 grades.csv, results.json and each student's folder. The gradebook is written by the
 same code (course.instructor.gradebook.Gradebook) from the shards' results.json, so
-the two cannot drift apart; `tests/test_merge.py` compares them.
+the two cannot drift apart; `tests/engine/test_grade_class.py` compares them.
 
 Refused, with the reason (exit 2), rather than a gradebook that looks whole and is
 not: outputs of different courses (fingerprints), different --exercise lists or

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import courserunner
 from coursefactory import DATA_EXERCISE, write_course, write_data_exercise
 from course.grading.inputs import make_arguments, make_input
 from course.loader import load_course, validate_course
@@ -29,8 +29,7 @@ def course_with_data(tmp_path: Path, exercise: str = DATA_EXERCISE) -> Path:
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=300)
 
 
 def problems(root: Path) -> list[str]:

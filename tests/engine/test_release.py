@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import courserunner
 from course.grading.check import check_exercise
 from course.loader import EXPECTED_FILE, load_course
 from course.paths import builtin_root
@@ -31,8 +32,7 @@ KNOWN_MISTAKE = "; looks like a known mistake: "
 
 def run_course(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import courserunner
 import course
 from course.loader import load_course
 from course.paths import builtin_root
@@ -26,8 +26,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=120)
 
 
 def assert_png(path: Path) -> None:

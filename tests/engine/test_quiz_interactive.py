@@ -18,6 +18,7 @@ from course.loader import load_course  # noqa: E402
 from course.progress.store import ProgressStore  # noqa: E402
 from course.quiz.grading import LETTERS  # noqa: E402
 from course.quiz.variants import instantiate  # noqa: E402
+import courserunner  # noqa: E402
 
 SEED = 5
 LESSON_YAML = """
@@ -361,12 +362,7 @@ def test_review_brings_back_missed_questions_and_moves_boxes(course_env):
 
 
 def run(root: Path, env: dict, *args: str, input: str | None = None):
-    import subprocess
-
-    return subprocess.run(
-        [sys.executable, "-m", "course", "--course", root.name, *args],
-        env=env, capture_output=True, text=True, timeout=60, input=input, cwd=root.parent,
-    )
+    return courserunner.run_course("--course", root.name, *args, env=env, timeout=60, input=input, cwd=root.parent)
 
 
 def test_key_fed_back_as_answers_scores_full_marks_for_several_seeds(course_env, tmp_path):

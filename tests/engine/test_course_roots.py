@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import courserunner
 from coursefactory import write_course
 from course import paths
 from course.paths import builtin_root, choose_root
@@ -22,8 +23,7 @@ MANIFEST = "format_version: 1\ntitle: A tiny course\n"
 
 def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")  # conftest unsets COURSE_ROOT
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=environment, capture_output=True,
-                          text=True, timeout=300)
+    return courserunner.run_course(*args, cwd=cwd, env=environment, timeout=300)
 
 
 def run_line(line: str, cwd: Path) -> subprocess.CompletedProcess:

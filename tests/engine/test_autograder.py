@@ -6,7 +6,7 @@ setup.sh can install them here), unpacked as Gradescope unpacks it into
 submissions. AUTOGRADER_ROOT points both scripts at a temporary /autograder; as root,
 one more run happens at the literal /autograder, in a private mount namespace where
 the temporary folder is bind-mounted there. Every results.json is validated against a
-JSON Schema written from Gradescope's specification (tests/schemas/).
+JSON Schema written from Gradescope's specification (tests/engine/schemas/).
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import course
+import courserunner
 from course.errors import CourseError
 from course.status import Status
 from course.loader import load_course
@@ -32,9 +33,7 @@ MISTAKES = [(e.id, m.name) for e in COURSE.exercises for m in e.mistakes]
 
 def run_course(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def exercise_file(exercise_id: str, name: str) -> Path:
@@ -184,10 +183,14 @@ def test_a_raising_submission_fails_with_a_traceback_trimmed_to_the_students_fil
 
 
 def test_an_endless_loop_is_stopped_by_the_time_limit(tmp_path, home):
-    (tmp_path / "causal_mask.py").write_text("def causal_mask(seq_len):\n    while True:\n        pass\n")
+    """On the tiny course, with a wall limit of 1 s (the built-in exercises allow 10 s)."""
+    from coursefactory import write_course
+
+    root = write_course(tmp_path / "tiny", exercise=TINY_EXERCISE.replace("tolerance:", "limits: {wall_seconds: 1}\ntolerance:"))
+    (tmp_path / "double.py").write_text("def double(x):\n    while True:\n        pass\n")
     started = time.monotonic()
-    result = course.check("causal_mask", tmp_path / "causal_mask.py")
-    assert time.monotonic() - started < 30  # a hang guard: the 10 s wall limit plus slack, not a speed target
+    result = course.check("double", tmp_path / "double.py", course_dir=str(root))
+    assert time.monotonic() - started < 20  # a hang guard: the 1 s wall limit plus slack, not a speed target
     assert result.status is Status.ERROR
     assert any("limit" in note for note in result.notes)
     assert all(not c.passed for c in result.cases)

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+import courserunner
+
+REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def course(*args, cwd=None, env=None, timeout=60):
-    return subprocess.run(
-        [sys.executable, "-m", "course", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
-    )
+    return courserunner.run_course(*args, cwd=cwd or Path.cwd(), env=env, timeout=timeout)
 
 
 def test_lessons_lists_lesson_3_with_its_id_first(tmp_path):

@@ -8,7 +8,7 @@ order and runs its commands, one at a time, in one bash session (so `cd`, `expor
 background jobs carry over, as in a terminal). A command must exit 0; `course grade`,
 `course merge` and `course check` may exit 1 (a student failed something: the normal case
 in a class). A block the test cannot run here must say why in a comment right above it
-(`<!-- not run by tests/test_classroom_docs.py: REASON -->`); today there is none.
+(`<!-- not run by tests/engine/test_classroom_docs.py: REASON -->`); today there is none.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "classroom.md"
-SKIP = re.compile(r"<!-- not run by tests/test_classroom_docs\.py: (.+?) -->\s*$")
+SKIP = re.compile(r"<!-- not run by tests/engine/test_classroom_docs\.py: (.+?) -->\s*$")
 MAY_FAIL = re.compile(r"^course (grade|merge|check)\b")
 
 

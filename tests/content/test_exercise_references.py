@@ -27,7 +27,7 @@ from course.grading.inputs import make_arguments, make_input
 from course.loader import load_course
 from course.model import Case, Exercise, input_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXERCISE_IDS = ("softmax", "self_attention", "param_count", "layer_norm", "causal_mask", "positional_encoding")
 MAX_ELEMENTS = 200_000
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import courserunner
 import course
 from course.paths import builtin_root
 from course.progress.store import open_store
@@ -19,8 +19,7 @@ SOFTMAX = builtin_root() / "exercises" / "softmax"
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8", COLUMNS="100")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=120)
 
 
 def status(cwd: Path) -> dict:

@@ -11,13 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import courserunner
 from coursefactory import LESSON, write_course
 from course.loader import validate_course
 
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=dict(os.environ, NO_COLOR="1"),
-                          capture_output=True, text=True, timeout=300)
+    return courserunner.run_course(*args, cwd=cwd, env=dict(os.environ, NO_COLOR="1"), timeout=300)
 
 
 def line_of(text: str, needle: str) -> int:

@@ -399,4 +399,4 @@ def test_out_must_be_given(tmp_path, home):
     assert done.returncode == 2 and "--out" in done.stderr
 
 
-# The GitHub Actions recipes in docs/classroom.md: tests/test_ci_recipes.py (linted, options checked).
+# The GitHub Actions recipes in docs/classroom.md: tests/engine/test_ci_recipes.py (linted, options checked).

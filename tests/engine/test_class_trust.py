@@ -3,7 +3,7 @@ grade, stop the batch or read what is hidden.
 
 Each test here is one defect found by grading classes with hostile students (issue
 "Class-scale trust"); each runs the real command or the real sandbox on real files.
-The class-sized stress test is tests/test_class_stress.py.
+The class-sized stress test is tests/engine/test_class_stress.py.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import courserunner
 import course
 from course.errors import CourseError
 from course.grading import sandbox
@@ -41,8 +42,7 @@ CORRECT = "import numpy as np\n\ndef double(x):\n    return 2 * np.asarray(x)\n"
 
 def run_course(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def tiny_course(root: Path, *, wall: float = 3, public_shift: bool = False, hidden_public: bool = False) -> Path:
@@ -641,6 +641,7 @@ AS_NOBODY = r'''
 import json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[1] + "/tests")
+sys.path.insert(0, sys.argv[1] + "/tests/engine")
 import numpy as np
 import course
 from course.grading import sandbox

@@ -20,12 +20,11 @@ import re
 import tokenize
 from pathlib import Path
 
-import pytest
 
 from course.loader import load_course
 from course.paths import builtin_root
 
-ENGINE = Path(__file__).resolve().parents[1] / "course"
+ENGINE = Path(__file__).resolve().parents[2] / "course"
 
 # param_count's pictures and reading move to exercises/param_count/feedback.py in the branch that extends
 # that exercise; until it lands these are the only uses left, each named here so that no other can creep in.
@@ -112,14 +111,3 @@ def test_no_builtin_exercise_lesson_or_figure_id_in_the_engine():
             if (relative, name) not in PENDING_MOVE:
                 found.append(f"course/{relative}:{line}: '{name}'")
     assert not found, "the engine names the built-in course:\n" + "\n".join(found)
-
-
-@pytest.mark.parametrize("exercise_id", ["softmax", "self_attention", "layer_norm", "causal_mask",
-                                         "positional_encoding"])
-def test_the_exercises_own_feedback_supplies_their_pictures(exercise_id):
-    from course.grading.hooks import feedback_module, load_error
-
-    exercise = load_course(builtin_root()).exercise(exercise_id)
-    assert load_error(exercise) == ""
-    module = feedback_module(exercise)
-    assert callable(module.panels) and module.CAPTIONS

@@ -19,7 +19,7 @@ from course import model as m
 from course import schema
 from course.paths import builtin_root
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ROOT = builtin_root()
 REGENERATE = "regenerate with `python -m course.schema`"
 

@@ -22,7 +22,7 @@ import yaml
 
 from gradeoutputs import run_course
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RECIPES = sorted((REPO / "examples" / "github").glob("*.yml"))
 DOCS = (REPO / "docs" / "classroom.md").read_text()
 

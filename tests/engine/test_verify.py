@@ -11,11 +11,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import courserunner
 from course.paths import builtin_root
 
 ROOT = builtin_root()
@@ -25,8 +25,7 @@ LINE = re.compile(r"^(?P<file>[\w./-]+):(?P<line>\d+):(?P<col>\d+): (?P<message>
 def run_course(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
     env.pop("COURSE_ROOT", None)
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=600)
 
 
 def copy_course(tmp_path: Path) -> Path:

@@ -10,11 +10,11 @@ import csv
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import courserunner
 from course.grading import sandbox
 from course.grading.sandbox.records import Call
 from coursefactory import write_course
@@ -63,8 +63,7 @@ def two_exercise_course(root: Path) -> Path:
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=120)
 
 
 def test_a_submission_may_import_the_students_own_file_the_exercise_allows(tmp_path, home):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SECTIONS = ["== 1. The lessons ==", "== 2. A quiz, answered from a file ==", "== 3. Checking sample submissions ==",
             "== 4. Figures and reports ==", "== Where everything is =="]
 

@@ -132,7 +132,7 @@ GRADER = textwrap.dedent('''
 def test_the_template_and_its_sandboxes_die_with_the_grader(tmp_path):
     if not _become_subreaper():
         pytest.skip("PR_SET_CHILD_SUBREAPER is not available")
-    repo = str(Path(__file__).resolve().parents[1])
+    repo = str(Path(__file__).resolve().parents[2])
     before = set(_sandbox_processes())  # e.g. another test's template
     grader = subprocess.Popen([sys.executable, "-c", GRADER, repo], stdout=subprocess.PIPE, text=True)
     assert grader.stdout.readline().strip() == "started"

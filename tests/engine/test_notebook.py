@@ -16,7 +16,7 @@ from course.paths import builtin_root
 from course.progress.store import ProgressStore, open_store
 from test_quiz_interactive import SEED, right_inputs, write_tiny_course
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "examples" / "student-notebook.ipynb"
 
 

@@ -26,7 +26,7 @@ from course.loader import load_course
 
 OK = CallStatus.OK
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "dev" / "tiny_gpt"
 WEIGHTS = STAGE / "weights.npz"
 MAX_BYTES = 2_000_000  # "at most 2 MB"

@@ -19,17 +19,16 @@ from course.model import TableBlock
 from course.paths import builtin_root
 from course.reading import render_lesson
 
+import courserunner
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LESSON = load_course(builtin_root()).lesson("lesson-3")
 
 
 def course(*args, env=None, cwd=None, timeout=60):
-    import subprocess
-
     environment = {**os.environ, **(env or {})}
     environment.pop("COURSE_ROOT", None)
-    return subprocess.run([sys.executable, "-m", "course", *args], capture_output=True, text=True, env=environment,
-                          cwd=cwd, timeout=timeout)
+    return courserunner.run_course(*args, env=environment, cwd=cwd or Path.cwd(), timeout=timeout)
 
 
 def long_lines(text: str, width: int) -> list[str]:

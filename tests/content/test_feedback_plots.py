@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import courserunner
 import course
 from course.grading.check import check_exercise
 from course.grading.details import CheckDetails
@@ -39,8 +40,7 @@ def mistake_file(exercise_id: str, name: str) -> Path:
 def run_course(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8", COURSE_HOME=str(home))
     env.pop("COURSE_ROOT", None)
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=120)
 
 
 def assert_png(path: Path) -> tuple[int, int]:
@@ -240,3 +240,14 @@ def test_matplotlib_is_imported_only_when_a_picture_is_drawn(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("exercise_id", ["softmax", "self_attention", "layer_norm", "causal_mask",
+                                         "positional_encoding"])
+def test_the_exercises_own_feedback_supplies_their_pictures(exercise_id):
+    from course.grading.hooks import load_error
+
+    exercise = COURSE.exercise(exercise_id)
+    assert load_error(exercise) == ""
+    module = feedback_module(exercise)
+    assert callable(module.panels) and module.CAPTIONS

@@ -7,13 +7,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import courserunner
 import course
 from course.grading.diagnostics import count_offset, count_parts, parameter_breakdown
 from course.loader import load_course
@@ -27,8 +27,7 @@ GPT2_SMALL = {"arch": "gpt", "n_layers": 12, "d_model": 768, "n_heads": 12, "d_f
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8", COLUMNS="100")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=120)
 
 
 def mistake(exercise_id: str, name: str):

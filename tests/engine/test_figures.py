@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import courserunner
 from coursefactory import LESSON, write_course
 from course.loader import load_course
 from course.model import GraphFigure, ImageFigure
@@ -26,9 +27,7 @@ needs_posix = pytest.mark.skipif(os.name != "posix", reason="uses a shell script
 
 
 def course(*args, env=None, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "course", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
+    return courserunner.run_course(*args, env=env, cwd=cwd or Path.cwd(), timeout=120)
 
 
 def svg_text(path: Path) -> str:

@@ -40,7 +40,7 @@ from course.grading.sandbox import (
     Termination,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "course"
 FAST = Limits(wall_seconds=2.0, cpu_seconds=4)
 SLACK = 3.0  # seconds a run may take beyond its wall limit (start-up, kill, reap)
