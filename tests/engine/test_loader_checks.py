@@ -1,9 +1,180 @@
-"""The loader's own checks, each at its FILE:LINE:COL, written to kill the loader's mutants
-(course/loader.py and course/diagnose.py: docs/testing.md). In-process, on the tiny course."""
+"""The loader's messages, each with its exact FILE:LINE:COL, for every kind of mistake the models
+reject: a missing or unknown key, a wrong type (and a YAML 1.1 surprise behind it), a value out of
+range, an unknown kind of block, figure, question or input, a name that is not one. One file of the
+tiny course is changed at a time (tests/coursefactory.py); in-process, so that mutation testing
+runs them against every mutant of course/loader.py and course/diagnose.py (docs/testing.md).
+
+Each expected list is the whole of what `course validate` reports: a message that changes, moves
+or appears twice fails here.
+"""
 from __future__ import annotations
+
+import pytest
 
 from coursefactory import EXERCISE, LESSON, QUIZ, write_course
 from course.loader import validate_course
+
+BASE = {"lesson": LESSON, "quiz": QUIZ, "exercise": EXERCISE}
+
+MISTAKES = [
+    ('lesson', 'title: A tiny lesson\n', '',
+     ["content/intro/lesson.yaml:1:1: missing required key 'title' in lesson"]),
+    ('lesson', 'summary: Just', 'summery: Just',
+     ["content/intro/lesson.yaml:5:1: unknown key 'summery' in lesson; did you mean 'summary'?"]),
+    ('lesson', '      - markdown: |', '      - markdown: hi\n        code: x\n      - markdwn: |',
+     ['content/intro/lesson.yaml:12:9: a block has exactly one of markdown, code, table, figure; this one has markdown, code', "content/intro/lesson.yaml:14:9: unknown block kind 'markdwn'; did you mean 'markdown'?"]),
+    ('lesson', 'number: 1', 'number: one',
+     ["content/intro/lesson.yaml:3:9: expected a whole number, got text 'one'"]),
+    ('lesson', 'number: 1', 'number: [1]',
+     ['content/intro/lesson.yaml:3:9: expected a whole number, got a list']),
+    ('lesson', 'number: 1', 'number: 1.5',
+     ["content/intro/lesson.yaml:3:9: expected a whole number, got a number '1.5'"]),
+    ('lesson', 'title: A tiny lesson', 'title: [a, b]',
+     ['content/intro/lesson.yaml:4:8: expected text, got a list']),
+    ('lesson', 'title: A tiny lesson', "title: ''",
+     ['content/intro/lesson.yaml:4:8: must not be empty']),
+    ('lesson', 'id: intro', 'id: Intro Lesson',
+     ["content/intro/lesson.yaml:2:5: 'Intro Lesson' is not a valid id: use lowercase letters, digits, '-' and '_'"]),
+    ('lesson', 'objectives:\n  - Know what a test course looks like', 'objectives: {a: b}',
+     ['content/intro/lesson.yaml:6:13: expected a list, got a mapping']),
+    ('lesson', '    kind: scatter_chart', '    kind: bar_chart',
+     ["content/intro/lesson.yaml:33:11: 'bar_chart' is not one of: line_chart, scatter_chart, heatmap, graph, image; did you mean 'scatter_chart'?"]),
+    ('lesson', '    kind: scatter_chart', '    kind: [x]',
+     ['content/intro/lesson.yaml:33:11: expected one of: line_chart, scatter_chart, heatmap, graph, image, got a list']),
+    ('lesson', '    kind: scatter_chart\n', '',
+     ["content/intro/lesson.yaml:32:5: missing required key 'kind' in figure (one of line_chart, scatter_chart, heatmap, graph, image)"]),
+    ('lesson', '  - id: growth\n', '  - 7\n  - id: growth\n',
+     ["content/intro/lesson.yaml:32:5: expected a mapping for the figure, got a whole number '7'"]),
+    ('lesson', '    y: {label: Parameters, scale: log}', '    y: {label: Parameters, scale: loga}',
+     ["content/intro/lesson.yaml:36:35: 'loga' is not one of: linear, log; did you mean 'log'?"]),
+    ('lesson', '    y: {label: Parameters, scale: log}', '    y: {label: Parameters, scale: no}',
+     ["content/intro/lesson.yaml:36:35: expected one of: linear, log: 'no' is read as the boolean false by YAML 1.1: quote it ('no') if you mean text"]),
+    ('lesson', '          - {x: 2018, y: 110000000', '          - {x: .inf, y: 110000000',
+     ['content/intro/lesson.yaml:41:17: must be a finite number, got .inf']),
+    ('lesson', '  - {id: paper, title: A paper, authors: Someone et al., year: 2018,', '  - {id: paper, title: A paper, authors: Someone et al., year: 1e3,',
+     ["content/intro/lesson.yaml:43:64: expected a whole number: '1e3' is read as text by YAML 1.1 (it needs a dot in the mantissa and a sign in the exponent): write 1.0e+3"]),
+    ('lesson', '  - id: basics\n    title: Basics\n', '  - [basics]\n  - id: basics\n    title: Basics\n',
+     ['content/intro/lesson.yaml:9:5: expected a mapping for the section, got a list']),
+    ('quiz', 'pass_fraction: 0.5', 'pass_fraction: 1.5',
+     ['content/intro/quiz.yaml:4:16: must be between 0 and 1, got 1.5']),
+    ('quiz', 'pass_fraction: 0.5', 'pass_fraction: -0.5',
+     ['content/intro/quiz.yaml:4:16: must be between 0 and 1, got -0.5']),
+    ('quiz', 'pass_fraction: 0.5', 'pass_fraction: yes',
+     ["content/intro/quiz.yaml:4:16: expected a number: 'yes' is read as the boolean true by YAML 1.1: quote it ('yes') if you mean text"]),
+    ('quiz', '    kind: single', '    kind: singel',
+     ["content/intro/quiz.yaml:7:11: 'singel' is not one of: single, multiple, true_false, numeric, ordering, matching, text; did you mean 'single'?"]),
+    ('quiz', '    kind: single\n', '',
+     ["content/intro/quiz.yaml:6:5: missing required key 'kind' in question (one of single, multiple, true_false, numeric, ordering, matching, text)"]),
+    ('quiz', '      a: {choices: [1, 2, 3]}', '      2a: {choices: [1, 2, 3]}',
+     ["content/intro/quiz.yaml:22:7: '2a' is not a valid name here (use a Python-style name: letters, digits and '_')"]),
+    ('quiz', '      a: {choices: [1, 2, 3]}', "      '': {choices: [1, 2, 3]}",
+     ["content/intro/quiz.yaml:22:7: '' is not a valid name here (use a Python-style name: letters, digits and '_')"]),
+    ('quiz', '      a: {choices: [1, 2, 3]}', '      a: {choices: [1, 2, 3], step: 0}',
+     ['content/intro/quiz.yaml:22:37: must be greater than 0, got 0']),
+    ('quiz', 'tolerance: {absolute: 0.5}', 'tolerance: {absolute: -0.5}',
+     ['content/intro/quiz.yaml:24:27: must be at least 0, got -0.5']),
+    ('quiz', 'tolerance: {absolute: 0.5}', 'tolerance: {relative: 2}',
+     ['content/intro/quiz.yaml:24:27: must be between 0 and 1, got 2']),
+    ('quiz', 'tolerance: {absolute: 0.5}', 'tolerance: 0.5',
+     ["content/intro/quiz.yaml:24:16: expected a mapping for the tolerance, got a number '0.5'"]),
+    ('quiz', '      - {text: wrong, correct: false}', '      - {text: wrong, correct: maybe}',
+     ["content/intro/quiz.yaml:13:32: expected true or false, got text 'maybe'"]),
+    ('quiz', '    choices:\n      - {text: wrong, correct: false}\n      - {text: right, correct: true}', '    choices: []',
+     ['content/intro/quiz.yaml:12:14: needs at least 2 items, got 0']),
+    ('exercise', 'function: double', 'function: 2double',
+     ["exercises/double/exercise.yaml:6:11: '2double' is not a valid Python name"]),
+    ('exercise', '    visibility: public', '    visibility: publc',
+     ["exercises/double/exercise.yaml:14:17: 'publc' is not one of: public, hidden; did you mean 'public'?"]),
+    ('exercise', '    visibility: public', '    visibility: 1',
+     ["exercises/double/exercise.yaml:14:17: expected one of: public, hidden, got a whole number '1'"]),
+    ('exercise', '    seed: 1', '    seed: -1',
+     ['exercises/double/exercise.yaml:15:11: must be between 0 and 4.29497e+09, got -1']),
+    ('exercise', '    seed: 1', '    seed: 0777',
+     ["exercises/double/exercise.yaml:15:11: expected a whole number: '0777' is read as the octal number 511 by YAML 1.1: write 777 or quote it"]),
+    ('exercise', '    seed: 1', '    seed: 1.0',
+     ["exercises/double/exercise.yaml:15:11: expected a whole number, got a number '1.0'"]),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: {shape: [3, 4]}, uniform: {shape: [2]}}',
+     ['exercises/double/exercise.yaml:17:9: an argument has exactly one of normal, uniform, integers, constant, array, mask, value, npz, dict; this one has normal, uniform']),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normall: {shape: [3, 4]}}',
+     ["exercises/double/exercise.yaml:17:10: unknown input generator 'normall'; did you mean 'normal'?"]),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: {shape: [3, -4]}}',
+     ['exercises/double/exercise.yaml:17:30: must be between 0 and 100000, got -4']),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: {shape: [1, 2, 3, 4, 5, 6, 7, 8, 9]}}',
+     ['exercises/double/exercise.yaml:17:26: has 9 items, more than the 8 allowed']),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - [1, 2]',
+     ['exercises/double/exercise.yaml:17:9: expected an argument: a literal or a mapping with one generator (normal, uniform, integers, constant, array, mask, value, npz, dict), got a list']),
+    ('exercise', 'tolerance: {rtol: 1.0e-9, atol: 0.0}', 'tolerance: {rtol: 1e-9, atol: 0.0}',
+     ["exercises/double/exercise.yaml:11:19: expected a number: '1e-9' is read as text by YAML 1.1 (it needs a dot in the mantissa and a sign in the exponent): write 1.0e-9"]),
+    ('exercise', 'hints:\n  - Multiply by two.', 'hints: Multiply by two.',
+     ["exercises/double/exercise.yaml:9:8: expected a list, got text 'Multiply by two.'"]),
+    ('exercise', '  - name: triple\n', '  - name: triple\n    extra: 1\n',
+     ["exercises/double/exercise.yaml:25:5: unknown key 'extra' in mistake"]),
+    ('exercise', 'format_version: 1', 'format_version: one',
+     ["exercises/double/exercise.yaml:1:17: expected a whole number, got text 'one'"]),
+    ('exercise', 'mistakes:\n  - name: triple\n    description: multiplies by three\n    message: multiply by two, not three\n', 'mistakes: nope\n',
+     ["exercises/double/exercise.yaml:23:11: expected a list, got text 'nope'"]),
+    ('quiz', '    answer: a * 2', '    answer: no',
+     ["content/intro/quiz.yaml:23:13: expected a number or an arithmetic expression: 'no' is read as the boolean false by YAML 1.1: quote it ('no') if you mean text"]),
+    ('quiz', '    answer: a * 2', '    answer: a *',
+     ['content/intro/quiz.yaml:23:5: invalid answer expression: not an arithmetic expression: invalid syntax']),
+    ('quiz', '    answer: a * 2', '    answer: [1]',
+     ['content/intro/quiz.yaml:23:13: expected a number or an arithmetic expression, got a list']),
+    ('exercise', 'hints:\n  - Multiply by two.', 'hints: []',
+     ['exercises/double/exercise.yaml:9:8: needs at least 1 item, got 0']),
+    ('exercise', 'cases:\n', 'cases: []\nx:\n',
+     ['exercises/double/exercise.yaml:12:8: needs at least 1 item, got 0', "exercises/double/exercise.yaml:13:1: unknown key 'x' in exercise"]),
+    ('lesson', 'exercises: [double]', 'exercises: [double, 7]',
+     ["content/intro/lesson.yaml:44:21: lesson 'intro' lists unknown exercise '7'"]),
+    ('quiz', '      - {text: wrong, correct: false}\n      - {text: right, correct: true}', "      - {text: wrong, correct: false}\n      - {text: '', correct: true}",
+     ['content/intro/quiz.yaml:14:16: must not be empty']),
+    ('quiz', '    choices:\n      - {text: wrong, correct: false}\n      - {text: right, correct: true}', '    choices:\n      - {text: wrong, correct: maybe}',
+     ["content/intro/quiz.yaml:13:32: expected true or false, got text 'maybe'"]),
+    ('lesson', '  - {id: paper, title: A paper, authors: Someone et al., year: 2018,', '  - {id: paper, title: A paper, authors: Someone et al., year: 20180,',
+     ['content/intro/lesson.yaml:43:64: must be between 1900 and 2100, got 20180']),
+    ('lesson', '  - {id: paper, title: A paper, authors: Someone et al., year: 2018,', '  - {id: paper, title: A paper, authors: Someone et al., year: 1000,',
+     ['content/intro/lesson.yaml:43:64: must be between 1900 and 2100, got 1000']),
+    ('lesson', 'number: 1', 'number: -1',
+     ['content/intro/lesson.yaml:3:9: must be between 0 and 10000, got -1']),
+    ('lesson', '    y: {label: Parameters, scale: log}', '    y: {label: Parameters, scale: log, extra: 1}',
+     ["content/intro/lesson.yaml:36:40: unknown key 'extra' in axis"]),
+    ('lesson', '    y: {label: Parameters, scale: log}', '    y: 3',
+     ["content/intro/lesson.yaml:36:8: expected a mapping for the axis, got a whole number '3'"]),
+    ('lesson', '    y: {label: Parameters, scale: log}\n', '',
+     ["content/intro/lesson.yaml:32:5: missing required key 'y' in scatter_chart figure"]),
+    ('lesson', '          - {x: 2018, y: 110000000', '          - {x: 2018, y: -5',
+     ['content/intro/lesson.yaml:41:13: y = -5 cannot be drawn on a log-scale axis (must be > 0)']),
+    ('lesson', '      - figure: growth', '      - figure: [growth]',
+     ['content/intro/lesson.yaml:27:17: expected text, got a list']),
+    ('lesson', '      - figure: growth', '      - 3',
+     ["content/intro/lesson.yaml:27:9: expected a block (a mapping with one of markdown, code, table, figure), got a whole number '3'"]),
+    ('lesson', '      - figure: growth', '      - {}',
+     ['content/intro/lesson.yaml:27:9: expected a block (a mapping with one of markdown, code, table, figure), got a mapping']),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: [3, 4]}',
+     ['exercises/double/exercise.yaml:17:18: expected a mapping for the normal input, got a list']),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: {shape: [3, 4], scal: 1}}',
+     ["exercises/double/exercise.yaml:17:34: unknown key 'scal' in normal input; did you mean 'scale'?"]),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {normal: {}}',
+     ["exercises/double/exercise.yaml:17:18: missing required key 'shape' in normal input"]),
+    ('exercise', '      - {normal: {shape: [3, 4]}}', '      - {}',
+     ['exercises/double/exercise.yaml:17:9: expected an argument: a literal or a mapping with one generator (normal, uniform, integers, constant, array, mask, value, npz, dict), got a mapping']),
+    ('exercise', 'tolerance: {rtol: 1.0e-9, atol: 0.0}', 'limits: {wall_seconds: 0}\ntolerance: {rtol: 1.0e-9, atol: 0.0}',
+     ['exercises/double/exercise.yaml:11:24: must be between 0.5 and 600, got 0']),
+    ('exercise', 'tolerance: {rtol: 1.0e-9, atol: 0.0}', 'limits: {wall_seconds: 1000}\ntolerance: {rtol: 1.0e-9, atol: 0.0}',
+     ['exercises/double/exercise.yaml:11:24: must be between 0.5 and 600, got 1000']),
+    ('exercise', 'tolerance: {rtol: 1.0e-9, atol: 0.0}', 'limits: {memory_mb: 1}\ntolerance: {rtol: 1.0e-9, atol: 0.0}',
+     ['exercises/double/exercise.yaml:11:21: must be between 256 and 16384, got 1']),
+    ('exercise', 'tolerance: {rtol: 1.0e-9, atol: 0.0}', 'tolerance: {rtol: .nan, atol: 0.0}',
+     ['exercises/double/exercise.yaml:11:19: must be a finite number, got .nan']),
+    ('exercise', '    seed: 1', '    seed: 99999999999',
+     ['exercises/double/exercise.yaml:15:11: must be between 0 and 4.29497e+09, got 99999999999']),
+    ('exercise', '    seed: 1', '    seed: true',
+     ["exercises/double/exercise.yaml:15:11: expected a whole number, got a boolean 'true'"]),
+    ('exercise', '    seed: 1', '    seed: 2021-01-01',
+     ["exercises/double/exercise.yaml:15:11: expected a whole number: '2021-01-01' is read as a date by YAML: quote it ('2021-01-01')"]),
+    ('exercise', '    seed: 1', "    seed: '1'",
+     ["exercises/double/exercise.yaml:15:11: expected a whole number, got text '1'"]),
+
+]
 
 
 def problems(tmp_path, **files) -> list[str]:
@@ -12,4 +183,10 @@ def problems(tmp_path, **files) -> list[str]:
 
 
 def test_the_tiny_course_has_no_problem(tmp_path):
-    assert problems(tmp_path, lesson=LESSON, quiz=QUIZ, exercise=EXERCISE) == []
+    assert problems(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind, old, new, expected", MISTAKES, ids=[f"{k}-{n}" for n, (k, *_) in enumerate(MISTAKES)])
+def test_each_mistake_is_reported_once_at_its_place_in_the_authors_terms(tmp_path, kind, old, new, expected):
+    assert old in BASE[kind]
+    assert problems(tmp_path, **{kind: BASE[kind].replace(old, new, 1)}) == expected
