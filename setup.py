@@ -1,8 +1,8 @@
 """Ship the built-in course inside the package.
 
-The repository keeps the course at its top (course.yaml, content/, exercises/), as the
-design fixes; an installed engine finds it at course/_builtin/{course.yaml,content,
-exercises}. This mapping cannot be written in pyproject.toml alone because package
+The repository keeps the course at its top (course.yaml, content/, exercises/ and demo/,
+the sample material of `course demo`), as the design fixes; an installed engine finds
+it at course/_builtin/{course.yaml,content,exercises,demo}. This mapping cannot be written in pyproject.toml alone because package
 discovery does not see folders and files outside course/. The JSON Schemas of the
 course files ship as course/schemas/*.schema.json.
 """
@@ -15,6 +15,8 @@ BUILTIN = {
     "course._builtin.content": "content",
     "course._builtin.exercises": "exercises",
 }
+if (Path(__file__).resolve().parent / "demo").is_dir():  # `course demo`'s sample material (a copy of the engine without it still builds)
+    BUILTIN["course._builtin.demo"] = "demo"
 MANIFEST = "course.yaml"  # the built-in course's manifest, shipped as course/_builtin/course.yaml
 
 
@@ -34,7 +36,6 @@ setup(
     package_data={
         **{name: ["**/*"] for name in BUILTIN},
         "course": ["schemas/*.schema.json"],  # the JSON Schemas `course schema` writes
-        "course.demo_samples": ["*.py", "*.yaml"],  # `course demo`'s sample answers and submissions
     },
     cmdclass={"build_py": BuildWithManifest},
 )

@@ -3,7 +3,7 @@
     .venv/bin/python bench/check_refusal.py [--runs 5]
 
 A file over the submission size limit must be refused from its size alone, before a
-byte of it is read or a sandbox is started (tests/test_class_trust.py checks the
+byte of it is read or a sandbox is started (tests/engine/test_class_trust.py checks the
 refusal and its message; this measures its speed, which used to be an assert there).
 Baseline: `course check softmax` on the reference solution. Measured: the same command
 on a sparse 200 MB file (it costs nothing to make). Both are real subprocesses,

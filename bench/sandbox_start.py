@@ -3,7 +3,7 @@
     .venv/bin/python bench/sandbox_start.py [--runs 10]
 
 Two ratios, each against a baseline measured in the same run on the same machine
-(these used to be wall-clock asserts in tests/test_sandbox.py; the tests now check
+(these used to be wall-clock asserts in tests/engine/test_sandbox.py; the tests now check
 only what is true on any machine):
 
 1. Asking which isolation the machine gives. Baseline: one real probe (the child

@@ -19,6 +19,7 @@ another cell come along), then the function, bound to the exercise's name.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, fields
 import textwrap
 import types
 from pathlib import Path
@@ -26,13 +27,40 @@ from typing import TYPE_CHECKING, Callable, Union
 
 from course.errors import UsageError
 from course.grading.results import CheckResult
+from course.services.checking import new_details, write_feedback  # noqa: F401 (the API's own names too)
+from course.services.progress import open_progress
 
 if TYPE_CHECKING:  # pragma: no cover
-    from course.grading.details import CheckDetails
     from course.hints import Hints
-    from course.model import Course, Exercise
+    from course.model import Course
 
 Submission = Union[str, Path, Callable]
+
+
+@dataclass(frozen=True)
+class CheckReport(CheckResult):
+    """What `course.check` returns: a CheckResult that shows itself, as a notebook wants it.
+
+    print() and repr() give the text report, as `course check` prints it (plain: no colour
+    codes); Jupyter shows the report's table (course.reports.html; every text escaped).
+    """
+
+    @classmethod
+    def of(cls, result: CheckResult) -> "CheckReport":
+        return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    def __str__(self) -> str:
+        from course.reports.text import render
+
+        return render(self, color=False)
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+    def _repr_html_(self) -> str:
+        from course.reports.html import render_fragment
+
+        return render_fragment(self)
 
 
 def check(
@@ -43,7 +71,7 @@ def check(
     strict: bool = False,
     plots: str | Path | None = None,
     html: str | Path | None = None,
-) -> CheckResult:
+) -> CheckReport:
     """Grade a file or a function against an exercise, as `course check` does.
 
     plots: a folder for the feedback pictures of the failing public cases.
@@ -51,16 +79,12 @@ def check(
     Raises CourseError (UsageError) for an unknown exercise, a missing file, or a
     function whose source cannot be found (a lambda, a builtin, ...).
     """
-    from course.grading.check import check_exercise
     from course.grading.submission import check_source_text, read_submission
-    from course.loader import load_course
-    from course.paths import resolve_root
+    from course.services.checking import check_submission
+    from course.services.courses import find_exercise, open_course
 
-    course = load_course(resolve_root(course_dir))
-    exercise = course.exercise(exercise_id)
-    if exercise is None:
-        known = ", ".join(e.id for e in course.exercises) or "none"
-        raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
+    course = open_course(course_dir)
+    exercise = find_exercise(course, exercise_id)
     path: Path | None = None
     if callable(path_or_function) and not isinstance(path_or_function, (str, Path)):
         source, filename = function_source(path_or_function, exercise.function)
@@ -68,63 +92,17 @@ def check(
     else:
         path = Path(path_or_function)
         source, filename = read_submission(path), str(path)
-    details = new_details() if plots is not None or html is not None else None
+    wanted = plots is not None or html is not None
     store = open_progress()
     try:
-        result = check_exercise(course, exercise, source, filename=filename, strict=strict, progress=store,
-                                details=details, path=path, showcase=True)
+        checked = check_submission(course, exercise, source=source, filename=filename, path=path, strict=strict,
+                                   progress=store, pictures=wanted, showcase=True)
     finally:
         if store is not None:
             store.close()
-    if details is not None:
-        write_feedback(result, exercise, details, plots=plots, html=html)
-    return result
-
-
-def new_details() -> "CheckDetails":
-    """An empty collector for check_exercise(details=...): ask for it only when pictures are wanted."""
-    from course.grading.details import CheckDetails
-
-    return CheckDetails()
-
-
-def write_feedback(
-    result: CheckResult,
-    exercise: "Exercise",
-    details: "CheckDetails",
-    *,
-    plots: str | Path | None = None,
-    html: str | Path | None = None,
-    title: str | None = None,
-    student: str | None = None,
-) -> list[Path]:
-    """The pictures (into `plots`) and the HTML page (`html`) of one check; the files written.
-
-    Pictures of an earlier check of the same exercise in `plots` are removed first, so
-    the folder shows this check only. With `html` but no `plots`, the pictures are drawn
-    in a temporary folder and only embedded.
-    """
-    import tempfile
-    from dataclasses import replace
-
-    from course.plots.feedback import feedback_plots, remove_old_plots
-    from course.reports.html import write_page
-
-    written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="course-plots-") as scratch:
-        folder = Path(plots) if plots is not None else Path(scratch)
-        if plots is not None:
-            remove_old_plots(exercise, folder)
-        pictures = feedback_plots(exercise, details, folder)
-        if plots is not None:
-            written += pictures
-        if html is not None:
-            page_result = replace(result, notes=result.notes + tuple(details.notes))
-            written.append(write_page(
-                html, [page_result], title=title or f"course check {exercise.id}",
-                plots={exercise.id: pictures}, student=student,
-            ))
-    return written
+    if checked.details is not None:
+        write_feedback(checked.result, exercise, checked.details, plots=plots, html=html)
+    return CheckReport.of(checked.result)
 
 
 def hint(
@@ -139,23 +117,10 @@ def hint(
     The hint is recorded as seen in the progress store (when it can be opened). The
     result prints as text and shows as Markdown in Jupyter.
     """
-    from course.hints import take_hints
+    from course.services.courses import open_course
+    from course.services.hints import take_hint
 
-    if course is None:
-        from course.loader import load_course
-        from course.paths import resolve_root
-
-        course = load_course(resolve_root(course_dir))
-    exercise = course.exercise(exercise_id)
-    if exercise is None:
-        known = ", ".join(e.id for e in course.exercises) or "none"
-        raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
-    store = open_progress()
-    try:
-        return take_hints(exercise, store, n)
-    finally:
-        if store is not None:
-            store.close()
+    return take_hint(course if course is not None else open_course(course_dir), exercise_id, n)
 
 
 def quiz(
@@ -176,18 +141,11 @@ def quiz(
     """
     import random
 
-    from course.loader import load_course
     from course.notebook import widgets_available
-    from course.paths import resolve_root
     from course.progress.store import open_store
+    from course.services.courses import find_quiz, open_course
 
-    course = load_course(resolve_root(course_dir))
-    lesson = course.lesson(lesson_id) or next((l for l in course.lessons if str(l.number) == str(lesson_id)), None)
-    if lesson is None:
-        known = ", ".join(l.id for l in course.lessons) or "none"
-        raise UsageError(f"unknown lesson '{lesson_id}'; known lessons: {known}")
-    if lesson.quiz is None:
-        raise UsageError(f"lesson '{lesson.id}' has no quiz")
+    lesson = find_quiz(open_course(course_dir), lesson_id)
     new_seed = lambda: random.randrange(10_000)  # noqa: E731
     if widgets is None:
         widgets = widgets_available()
@@ -202,16 +160,6 @@ def quiz(
         outcome = run_quiz(lesson=lesson, store=store, term=Terminal(color=terminal.color()), seed=seed,
                            restart=restart, new_seed=new_seed)
     return outcome.result
-
-
-def open_progress():
-    """The student's progress store, or None when it cannot be opened (grading goes on)."""
-    try:
-        from course.progress.store import open_store
-
-        return open_store()
-    except Exception:
-        return None
 
 
 # --------------------------------------------------------------------------- functions as source

@@ -119,7 +119,7 @@ def _launch_data(course: "Course") -> dict[str, dict[str, Any]]:
             for exercise in course.exercises}
 
 
-def write(root: Path, key: str, course: "Course") -> None:
+def write(root: Path, key: str | None, course: "Course") -> None:
     """Keep `course` (valid, loaded from `root` when its files had `key`); failures are ignored."""
     folder = cache_dir()
     if folder is None or key is None:
@@ -135,7 +135,7 @@ def write(root: Path, key: str, course: "Course") -> None:
         _prune(folder)
     except Exception:  # a cache that cannot be written is only slower
         try:
-            os.unlink(temporary)  # type: ignore[possibly-undefined]
+            os.unlink(temporary)
         except Exception:
             pass
 

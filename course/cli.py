@@ -6,8 +6,6 @@ import numpy or matplotlib at module level: `course --help` imports them all.
 """
 from __future__ import annotations
 
-import sys
-
 import click
 
 from course import __version__

@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections.abc
 import types
 import typing
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Mapping, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, Tag, ValidationError
@@ -83,7 +83,10 @@ def _field_type(model: type[m.CourseModel], key: str) -> Any:
     if name is None:
         return None
     info = model.model_fields[name]
-    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    if not info.metadata:
+        return info.annotation
+    arguments = (info.annotation, *info.metadata)
+    return Annotated[arguments]  # a type built at run time, for pydantic's errors
 
 
 def _tags(member: Any) -> list[str]:
@@ -117,7 +120,8 @@ def _child(node: YNode | None, key) -> tuple[YNode | None, Where | None]:
 def _walk(model: type[BaseModel], root: YNode, loc: tuple) -> list[_Step]:
     """The type and node at each prefix of `loc` (steps[0] is the file itself)."""
     steps = [_Step(model, root, None)]
-    tp, node = model, root
+    tp: Any = model
+    node: YNode | None = root
     for element in loc:
         key_where = None
         members = _union_members(tp)
@@ -257,7 +261,7 @@ def _where(step: _Step, fallback: Where) -> Where:
     return fallback
 
 
-def _explain_one(item: dict, loc: tuple, model: type[BaseModel], root: YNode) -> list[Diagnostic]:
+def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], root: YNode) -> list[Diagnostic]:
     steps = _walk(model, root, loc)
     here = steps[-1]
     parent = steps[-2] if len(steps) > 1 else here

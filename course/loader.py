@@ -258,9 +258,9 @@ def _read_course(root: Path) -> tuple["m.Course | None", list[Diagnostic]]:
         ctx.error(Where(str(root)), "course folder not found")
         return None, ctx.diagnostics
     manifest = _manifest(ctx, root)
-    for folder in ("content", "exercises"):
-        if not (root / folder).is_dir():
-            ctx.error(Where(folder + "/"), f"missing folder '{folder}/': a course root holds content/ and exercises/")
+    for needed in ("content", "exercises"):
+        if not (root / needed).is_dir():
+            ctx.error(Where(needed + "/"), f"missing folder '{needed}/': a course root holds content/ and exercises/")
     lessons = []
     for folder in sorted(p for p in (root / "content").glob("*") if p.is_dir()):
         lesson_path = folder / LESSON_FILE

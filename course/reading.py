@@ -13,6 +13,7 @@ from typing import Any
 
 from course import model as m
 from course import terminal
+from course.numbers import quantity
 from course.paths import command
 
 
@@ -124,12 +125,7 @@ def _figure(figure: m.Figure, lesson: m.Lesson, colour: bool, figures_hint: str)
     return out
 
 
-def format_quantity(value: float) -> str:
-    """1.5B, 65M, 12K: a count as people say it."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
+format_quantity = quantity  # 1.5B, 65M, 12K: a count as people say it (course.numbers)
 
 
 def _chart_as_table(figure: m.ChartFigure, colour: bool):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Any
 
 import yaml
 
@@ -51,7 +51,7 @@ class YNode:
     """
 
     kind: str
-    value: Union[dict, list, str, int, float, bool, None, object]
+    value: Any  # by kind: dict[str, YNode], list[YNode], or the scalar (see above)
     where: Where
     tag: str = ""
     raw: str = ""
@@ -245,7 +245,8 @@ class _Converter:
             key = str(key_node.value)
             if key in values:
                 first = keys[key]
-                self._error(key_node, f"duplicate key '{key}' (first defined at line {first.line}); YAML would silently keep only the last one")
+                self._error(key_node, f"duplicate key '{key}' (first defined at line {first.line}); "
+                                      "YAML would silently keep only the last one")
                 continue
             keys[key] = key_where
             values[key], size = self._child(node, key, value_node, depth, size)
@@ -292,7 +293,8 @@ def yaml11_surprise(node: YNode) -> str:
         mantissa, _, exponent = raw.lower().partition("e")
         mantissa = mantissa if "." in mantissa else mantissa + ".0"
         exponent = exponent if exponent[0] in "+-" else "+" + exponent
-        return f"'{raw}' is read as text by YAML 1.1 (it needs a dot in the mantissa and a sign in the exponent): write {mantissa}e{exponent}"
+        return (f"'{raw}' is read as text by YAML 1.1 (it needs a dot in the mantissa and a sign in the exponent): "
+                f"write {mantissa}e{exponent}")
     if node.tag == "int" and _OCTAL.match(raw) and raw.lstrip("+-") != "0":
         return f"'{raw}' is read as the octal number {node.value} by YAML 1.1: write {raw.lstrip('+-').lstrip('0') or '0'} or quote it"
     if node.tag in ("int", "float") and _SEXAGESIMAL.match(raw):
@@ -360,6 +362,7 @@ def to_data(node: YNode):
         key = id(item)
         if key in memo:
             return memo[key]
+        result: Any
         if item.kind == "map":
             result = {name: convert(child) for name, child in item.value.items()}
         elif item.kind == "seq":

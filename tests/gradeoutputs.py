@@ -7,11 +7,11 @@ JUnit's time attributes.
 """
 from __future__ import annotations
 
+import courserunner
 import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 TIMING_KEYS = {"written_at", "seconds", "execution_time"}
@@ -44,5 +44,4 @@ def outputs(out: Path) -> dict[str, object]:
 
 def run_course(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout)

@@ -4,7 +4,7 @@ tiny_gpt exercise's public prompts, which `course check tiny_gpt` shows beside t
     python tools/tiny_gpt_showcase.py
 
 Run it again after retraining the weights (tools/train_tiny_gpt.py) or changing a public
-prompt; tests/test_tiny_gpt_weights.py fails until the stored continuations match. No
+prompt; tests/content/test_tiny_gpt_weights.py fails until the stored continuations match. No
 PyTorch: the numpy reference (exercises/tiny_gpt/reference.py) generates them, with the
 greedy loop of exercises/tiny_gpt/feedback.py, N_NEW characters after each prompt.
 Hidden prompts are never continued: the file ships with the student edition.

@@ -2,7 +2,7 @@
 
     pip install -e '.[train]'            # PyTorch, a development-only extra
     python tools/train_tiny_gpt.py       # ~3 minutes on 2 CPU cores; writes exercises/tiny_gpt/weights.npz
-                                         # and tests/data/tiny_gpt_check_logits.npz
+                                         # and tests/content/data/tiny_gpt_check_logits.npz
     python tools/tiny_gpt_showcase.py    # then: the reference's continuations the check shows
 
 The text is the prose of lesson 3 (content/lesson-3/lesson.yaml: summary, objectives,
@@ -45,7 +45,7 @@ T = context, D = d_model, F = d_ff, i = 0 .. n_layers-1):
     config.n_layers, config.n_heads, config.d_model, config.d_ff, config.context,
     config.vocab_size       int32 ()         0-d arrays: int(params["config.n_heads"])
 
-tests/data/tiny_gpt_check_logits.npz (what tests/test_tiny_gpt_weights.py checks the numpy reference against,
+tests/content/data/tiny_gpt_check_logits.npz (what tests/content/test_tiny_gpt_weights.py checks the numpy reference against,
 computed from the arrays as written to weights.npz, k = 0 .. n_prompts-1):
 
     prompt.{k}              int32 (n_k,)     token ids
@@ -75,7 +75,7 @@ except ImportError:  # pragma: no cover - the message is the point
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "content" / "lesson-3" / "lesson.yaml"
 OUT = ROOT / "exercises" / "tiny_gpt"  # weights.npz: the exercise's data file
-CHECKS = ROOT / "tests" / "data" / "tiny_gpt_check_logits.npz"  # for the tests only: not shipped
+CHECKS = ROOT / "tests" / "content" / "data" / "tiny_gpt_check_logits.npz"  # for the tests only: not shipped
 LN_EPS = 1e-5
 MAX_BYTES = 2_000_000  # "at most 2 MB" for weights.npz
 

@@ -8,7 +8,6 @@ import click
 
 from typing import TYPE_CHECKING
 
-from course.errors import UsageError
 from course import paths
 
 if TYPE_CHECKING:  # importing the model costs ~30 ms: `course --help` does without
@@ -44,9 +43,9 @@ class State:
     def course(self) -> Course:
         """The course, loaded and validated once per command (ContentError → exit 2)."""
         if self._course is None:
-            from course.loader import load_course
+            from course.services.courses import load
 
-            self._course = load_course(self.root)
+            self._course = load(self.root)
         return self._course
 
 
@@ -74,21 +73,17 @@ def shown_command(words: str) -> str:
 
 
 def find_lesson(course: Course, lesson_id: str) -> Lesson:
-    lesson = course.lesson(lesson_id)
-    if lesson is None:
-        lesson = next((l for l in course.lessons if str(l.number) == lesson_id), None)
-    if lesson is None:
-        known = ", ".join(l.id for l in course.lessons) or "none"
-        raise UsageError(f"unknown lesson '{lesson_id}'; known lessons: {known}")
-    return lesson
+    """The lesson by id or number (course.services.courses: the one lookup)."""
+    from course.services.courses import find_lesson as lookup
+
+    return lookup(course, lesson_id)
 
 
 def find_exercise(course: Course, exercise_id: str) -> Exercise:
-    exercise = course.exercise(exercise_id)
-    if exercise is None:
-        known = ", ".join(e.id for e in course.exercises) or "none"
-        raise UsageError(f"unknown exercise '{exercise_id}'; known exercises: {known}")
-    return exercise
+    """The exercise by id (course.services.courses: the one lookup)."""
+    from course.services.courses import find_exercise as lookup
+
+    return lookup(course, exercise_id)
 
 
 def use_color(stream=None) -> bool:

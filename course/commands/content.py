@@ -11,33 +11,15 @@ from course.commands.common import find_lesson, pass_state, use_color
 MAX_READING_WIDTH = 100  # prose is hard to read in longer lines
 
 
-def _lesson_progress(lesson_id: str) -> str:
-    """'best 80%, last 70%' once the student has taken the quiz; '' otherwise (or without a store)."""
-    try:
-        from course.progress.store import existing_store_summary
-    except ImportError:
-        return ""
-    try:
-        summary = existing_store_summary(lesson_id)
-    except Exception:  # progress is a nicety here: a broken store must not stop listing lessons
-        return ""
-    return summary or ""
-
-
 @click.command()
 @pass_state
 def lessons(state) -> None:
     """List the lessons: id, title and your quiz progress."""
     from course import terminal
 
-    course = state.course()
-    parts = []
-    for lesson in course.lessons:
-        questions = len(lesson.quiz.questions) if lesson.quiz else 0
-        progress = _lesson_progress(lesson.id)
-        line = f"Lesson {lesson.number}: {lesson.title}  ({len(lesson.sections)} sections, {questions} quiz questions"
-        line += f", {progress})" if progress else ")"
-        parts.append(terminal.labelled(f"{lesson.id}  ", line))
+    from course.services.courses import lesson_lines
+
+    parts = [terminal.labelled(f"{lesson_id}  ", line) for lesson_id, line in lesson_lines(state.course())]
     click.echo(terminal.render(parts, width=terminal.columns()), nl=False)
 
 
@@ -89,7 +71,7 @@ def validate(state, directory: str | None) -> None:
         click.echo(f"{len(diagnostics)} error{'s' if len(diagnostics) != 1 else ''} in {root}", err=True)
         sys.exit(2)
     course = load_course(root)
-    questions = sum(len(l.quiz.questions) for l in course.lessons if l.quiz)
+    questions = sum(len(lesson.quiz.questions) for lesson in course.lessons if lesson.quiz)
     cases = sum(len(e.cases) for e in course.exercises)
     click.echo(
         f"ok: {root}: {len(course.lessons)} lesson(s), {questions} quiz question(s), "

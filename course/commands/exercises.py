@@ -31,13 +31,16 @@ def exercises(state) -> None:
     """List the exercises: id, your status, cases and title."""
     from course import terminal
 
+    from course.services.progress import exercise_statuses
+
     course = state.course()
-    statuses = _statuses([e.id for e in course.exercises])
+    statuses = exercise_statuses([e.id for e in course.exercises])
     rows = []
     for exercise in course.exercises:
         public = sum(1 for c in exercise.cases if c.visibility == "public")
         cases = f"{len(exercise.cases)}" + (f" ({public} public)" if public != len(exercise.cases) else "")
-        rows.append((exercise.id, statuses.get(exercise.id, "-"), cases, exercise.title))
+        status = statuses.get(exercise.id)
+        rows.append((exercise.id, status.standing if status is not None else "-", cases, exercise.title))
     color = use_color()
     width = terminal.columns()
     click.echo(terminal.render([_listing(rows, color)], width=width, colour=color), nl=False, color=color)
@@ -57,19 +60,6 @@ def _listing(rows, color: bool):
     for row in rows:
         table.add_row(*row)
     return table
-
-
-def _statuses(ids: list[str]) -> dict[str, str]:
-    """Status per exercise from the progress store; {} when there is no usable store."""
-    try:
-        from course.progress.store import default_path, open_store
-
-        if not default_path().exists():
-            return {i: "not started" for i in ids}
-        with open_store() as store:
-            return {i: store.exercise_status(i) for i in ids}
-    except Exception:  # listing must work without progress
-        return {}
 
 
 # --------------------------------------------------------------------------- course start
@@ -167,26 +157,19 @@ def _is_default_place(exercise_id: str, path: Path) -> bool:
 def remember_start(exercise_id: str, path: Path, *, adopted: bool = False) -> None:
     """Record the student's own file (written by `course start` or adopted), so that `course check
     EXERCISE` finds it and its checks set the exercise's status (best effort)."""
-    try:
-        from course.progress.store import open_store
+    from course.services import progress
 
-        with open_store() as store:
-            store.record_start(exercise_id, path, adopted=adopted)
+    try:
+        progress.remember_start(exercise_id, path, adopted=adopted)
     except Exception as error:  # the file is there; only the default FILE and the status are lost
         click.echo(f"warning: could not remember your file ({error}); pass it to `course check`", err=True)
 
 
 def started_path(exercise_id: str) -> Path | None:
     """The student's own file for the exercise (None without a usable store)."""
-    try:
-        from course.progress.store import default_path, open_store
+    from course.services import progress
 
-        if not default_path().exists():
-            return None
-        with open_store() as store:
-            return store.started_path(exercise_id)
-    except Exception:
-        return None
+    return progress.started_path(exercise_id)
 
 
 # --------------------------------------------------------------------------- course hint
@@ -199,9 +182,9 @@ def started_path(exercise_id: str) -> Path | None:
 def hint(state, exercise_id: str, number: int | None) -> None:
     """Show the next hint for EXERCISE, or hint N (all of them once used up)."""
     from course import terminal
-    from course.api import hint as take_hint
+    from course.services.hints import take_hint
 
-    hints = take_hint(exercise_id, number, course_dir=state.course_dir, course=state.course())
+    hints = take_hint(state.course(), exercise_id, number)
     color = use_color()
     click.echo(hints.render(width=min(terminal.columns(), 100), color=color), nl=False, color=color)
 
@@ -289,7 +272,7 @@ def submission_path(exercise_id: str, file: str | None) -> Path:
 
 
 def _open_store_or_warn():
-    from course.api import open_progress
+    from course.services.progress import open_progress
 
     store = open_progress()
     if store is None:
@@ -298,9 +281,9 @@ def _open_store_or_warn():
 
 
 def _check_once(course, exercise, path: Path, store, options: dict, session=None, source=None, template=None):
-    from course.api import new_details
-    from course.grading.check import check_exercise, start_for_check
+    from course.grading.check import start_for_check
     from course.grading.submission import read_submission
+    from course.services.checking import check_submission
 
     if source is None:
         source = read_submission(path)
@@ -308,28 +291,27 @@ def _check_once(course, exercise, path: Path, store, options: dict, session=None
             session = start_for_check(exercise, source, filename=str(path), strict=options["strict"],
                                       template=template, path=path)
     wanted = options.get("plots") is not None or options.get("html") is not None
-    details = new_details() if wanted else None
-    result = check_exercise(
-        course, exercise, source, filename=str(path), strict=options["strict"], progress=store, session=session,
-        details=details, path=path, showcase=True,
-    )
+    checked = check_submission(course, exercise, source=source, filename=str(path), path=path,
+                               strict=options["strict"], progress=store, session=session, pictures=wanted,
+                               showcase=True)
+    result = checked.result
     _emit(result, options)
-    write_extras(result, exercise, details=details, plots=options.get("plots"), html=options.get("html"),
+    write_extras(result, exercise, details=checked.details, plots=options.get("plots"), html=options.get("html"),
                  to_stderr=options["fmt"] != "text" or bool(options["output"]))
     return result
 
 
 def _emit(result, options: dict) -> None:
-    from course.reports import render
+    from course.services.checking import report_text
 
     fmt, output, color = options["fmt"], options["output"], options["color"]
-    text = render(fmt, result, color=color) if fmt == "text" else render(fmt, result)
+    text = report_text(result, fmt, color=color)
     if output:
         try:
             Path(output).write_text(text if fmt != "text" else click.unstyle(text), encoding="utf-8")
         except OSError as error:
             raise UsageError(f"cannot write {output}: {error.strerror}") from None
-        click.echo(f"{result.exercise}: {result.status.value.replace('_', ' ')}, "
+        click.echo(f"{result.exercise}: {result.status.label}, "
                    f"{result.score:g}/{result.max_score:g} points (report: {output})")
     else:
         click.echo(text, nl=False, color=color)
@@ -359,7 +341,7 @@ def write_extras(result, exercise, *, details=None, plots: str | None = None, ht
     """
     if details is None or (plots is None and html is None):
         return
-    from course.api import write_feedback
+    from course.services.checking import write_feedback
 
     try:
         written = write_feedback(result, exercise, details, plots=plots, html=html)

@@ -1,12 +1,9 @@
 """Drawing a lesson's figures: `course figures LESSON --out DIR`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from course.commands.common import find_lesson, pass_state
-from course.errors import UsageError
 
 DEFAULT_OUT = "figures"
 
@@ -25,19 +22,12 @@ def figures(state, lesson_id: str, out_dir: str) -> None:
     so only the .dot source was written) go to stderr; the exit code is still 0.
     Set COURSE_GRAPHVIZ_DOT to choose the Graphviz program.
     """
-    from course.plots.figures import render_lesson_figures
+    from course.services.figures import draw_figures, figure_notes
 
-    lesson = find_lesson(state.course(), lesson_id)
-    try:
-        rendered = render_lesson_figures(lesson, Path(out_dir))
-    except OSError as error:  # an unwritable folder, a full disk: exit 2 with the reason, not a traceback
-        raise UsageError(f"cannot write the figures to {out_dir}: {error.strerror or error}") from error
-    notes: dict[str, str] = {}
+    rendered = draw_figures(find_lesson(state.course(), lesson_id), out_dir)
     for item in rendered:
         click.echo(str(item.path))
-        if item.note:
-            notes.setdefault(item.figure_id, item.note)
-    for figure_id, note in notes.items():
+    for figure_id, note in figure_notes(rendered).items():
         click.echo(f"{figure_id}: {note}", err=True)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from course.commands.common import pass_state, use_color
-from course.errors import UsageError
 
 
 # --------------------------------------------------------------------------- course verify
@@ -56,7 +55,7 @@ def verify(state, exercise_ids: tuple[str, ...], jobs: int | None) -> None:
             continue
         mistakes = f"{sum(m.caught for m in entry.mistakes)}/{len(entry.mistakes)} known mistakes caught"
         click.echo(f"{entry.id}: reference passes {entry.reference_passed}/{entry.cases} cases; "
-                   f"starter {entry.starter.replace('_', ' ') or '?'} (run: {entry.starter_run.replace('_', ' ') or '?'}); "
+                   f"starter {_label(entry.starter)} (run: {_label(entry.starter_run)}); "
                    f"{mistakes}")
         width = max((len(m.name) for m in entry.mistakes), default=0)
         for mistake in entry.mistakes:
@@ -70,6 +69,10 @@ def verify(state, exercise_ids: tuple[str, ...], jobs: int | None) -> None:
         click.echo(f"{count} problem{'s' if count != 1 else ''}", err=True)
         sys.exit(1)
     click.echo("ok: no problems")
+
+
+def _label(status) -> str:
+    return status.label if status is not None else "?"
 
 
 def _catches(mistake) -> str:
@@ -225,7 +228,7 @@ class _GradeProgress:
         self.tracker = tracker
         self.interactive = sys.stderr.isatty()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._width = 0
 
@@ -347,7 +350,7 @@ def demo(state, out_dir: str) -> None:
     the demo keeps its state in DIR/home. Exit 0 when the demo ran (the sample
     submissions' failures are part of it).
     """
-    from course.instructor.demo import run_demo
+    from course.demo import run_demo
 
     run_demo(out=Path(out_dir), course_dir=state.course_dir, color=use_color())
 

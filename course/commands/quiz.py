@@ -11,25 +11,20 @@ from __future__ import annotations
 import json
 import random
 import sys
-import textwrap
 
 import click
 
 from course.commands import common
 from course.errors import UsageError
 
-WIDTH = 100  # at most; the terminal (or COLUMNS) may be narrower
-
-
 def _seed_or_random(seed: int | None) -> int:
     return seed if seed is not None else random.randrange(10_000)
 
 
 def _quiz_of(state: common.State, lesson_id: str):
-    lesson = common.find_lesson(state.course(), lesson_id)
-    if lesson.quiz is None:
-        raise UsageError(f"lesson '{lesson.id}' has no quiz")
-    return lesson
+    from course.services.courses import find_quiz
+
+    return find_quiz(state.course(), lesson_id)
 
 
 @click.command()
@@ -70,21 +65,23 @@ def quiz(state: common.State, lesson_id: str, seed: int | None, restart: bool, a
         raise UsageError("--restart applies to the interactive quiz only")
     lesson = _quiz_of(state, lesson_id)
     if key:
-        from course.quiz.answers import answer_key, dump_answers
+        from course.services.quizzes import answer_key
 
         seed = seed or 0
         header = (f"Answer key: {common.shown_command(f'quiz {lesson.id} --seed {seed}')}\n"
                   f"Grade with: {common.shown_command(f'quiz {lesson.id} --answers FILE')}")
-        click.echo(dump_answers(answer_key(lesson.quiz, seed), header=header, seed=seed), nl=False)
+        click.echo(answer_key(lesson, seed, header=header), nl=False)
         return
     if answers_path:
-        from course.quiz.answers import grade_file
+        from course import terminal
+        from course.services.quizzes import answers_json, answers_text, grade_answers
 
-        result = grade_file(answers_path, lesson.quiz, seed=seed, display_name=answers_path)
+        result = grade_answers(lesson, answers_path, seed=seed, display_name=answers_path)
         if (fmt or "text") == "json":
-            click.echo(json.dumps(_result_json(result, lesson), indent=2, ensure_ascii=False))
+            click.echo(json.dumps(answers_json(result, lesson), indent=2, ensure_ascii=False))
         else:
-            _echo_result_text(result, lesson)
+            for line in answers_text(result, lesson, color=common.use_color(), width=terminal.columns()):
+                click.echo(line)
         sys.exit(0 if result.passed else 1)
     _interactive(lesson, seed, restart)
 
@@ -98,48 +95,6 @@ def _interactive(lesson, seed: int | None, restart: bool) -> None:
                            restart=restart, new_seed=lambda: _seed_or_random(None))
     if outcome.interrupted:
         sys.exit(130)
-
-
-def _result_json(result, lesson) -> dict:
-    from course.quiz.session import section_title
-
-    return {
-        "lesson": result.lesson,
-        "seed": result.seed,
-        "score": result.score,
-        "max_score": result.max_score,
-        "answered": result.answered,
-        "question_count": result.total,
-        "pass_fraction": result.pass_fraction,
-        "passed": result.passed,
-        "questions": [r.as_json() for r in result.results],
-        "sections": [
-            {"id": s.section, "title": section_title(lesson, s.section), "score": s.score, "max_score": s.max_score}
-            for s in result.by_section()
-        ],
-        "reread": result.sections_to_reread(),
-    }
-
-
-def _echo_result_text(result, lesson) -> None:
-    from course import terminal
-    from course.quiz.grading import fmt_points
-    from course.quiz.session import summary_lines
-
-    color = common.use_color()
-    width = min(terminal.columns(), WIDTH)
-    click.echo(f"{lesson.quiz.title} ({lesson.id}) · {len(result.results)} questions · seed {result.seed}")
-    for r in result.results:
-        mark = "✓" if r.correct else ("◐" if r.score > 0 else "✗")
-        head = f"{mark} {r.question_id} ({r.kind}) {fmt_points(r.score)}/{fmt_points(r.max_score)}: "
-        text = textwrap.fill(head + r.feedback, width, subsequent_indent="    ", break_on_hyphens=False)
-        click.echo(click.style(text, fg="green" if r.correct else "red") if color else text)
-    click.echo()
-    for line, style in summary_lines(result, lesson):
-        indent = "    " if line.startswith("  ") else "  "
-        text = textwrap.fill(line, width, subsequent_indent=indent, break_on_hyphens=False,
-                             initial_indent="", drop_whitespace=True) if len(line) > width else line
-        click.echo(click.style(text, **style) if color and style else text)
 
 
 @click.command()

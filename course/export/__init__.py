@@ -93,7 +93,8 @@ def plan(lesson: Lesson, *, variants: int = DEFAULT_VARIANTS, moodle: bool = Fal
                                 f"(neither system has an ordering kind that imports everywhere)")
         grouped = bool(question.parameters)
         seeds = range(variants * 4) if grouped else range(1)
-        items, prompts = [], set()
+        items: list[Item] = []
+        prompts: set[str] = set()
         for seed in seeds:
             instance = instantiate(question, seed)
             if instance.prompt in prompts:
@@ -143,6 +144,7 @@ def position(number: int) -> str:
 def numeric_range(item: Item) -> tuple[float, float, float]:
     """(exact, low, high): the right answer and the interval the course accepts
     (course.quiz.grading: |given - expected| <= max(absolute, relative * |expected|))."""
+    assert item.instance.answer is not None  # a numeric question's instance has its number
     value = float(item.instance.answer)
     tolerance = item.question.tolerance
     margin = max(tolerance.absolute, tolerance.relative * abs(value))

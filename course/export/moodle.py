@@ -59,12 +59,12 @@ def _question(quiz: ET.Element, item: Item, name: str) -> None:
         _sub(element, "single", "true" if item.kind == "single" else "false")
         _sub(element, "shuffleanswers", "true")
         _sub(element, "answernumbering", "abc")
-        right = sum(1 for c in q.choices if c.correct)
+        correct = sum(1 for c in q.choices if c.correct)
         for choice in q.choices:
             if item.kind == "single":
                 fraction = 100.0 if choice.correct else 0.0
             else:
-                fraction = (100.0 if choice.correct else -100.0) / right
+                fraction = (100.0 if choice.correct else -100.0) / correct
             answer = _text(element, "answer", markdown_html(choice.text), fraction=_fraction(fraction))
             _text(answer, "feedback", markdown_html(choice.explanation) if choice.explanation else "")
     elif item.kind == "true_false":
@@ -85,8 +85,8 @@ def _question(quiz: ET.Element, item: Item, name: str) -> None:
     elif item.kind == "matching":
         _sub(element, "shuffleanswers", "true")
         for left, right in item.pairs:
-            sub = _text(element, "subquestion", markdown_html(left))
-            _sub(_sub(sub, "answer"), "text", right)
+            pair = _text(element, "subquestion", markdown_html(left))
+            _sub(_sub(pair, "answer"), "text", right)
     else:  # text
         _sub(element, "usecase", "0")
         for text in item.accept:

@@ -9,7 +9,7 @@ Each item names its Canvas kind in itemmetadata (question_type), scores with SCO
 to 100 on the right response (varequal on a choice; for numbers varequal on the exact
 value or vargte/varlte on the accepted range; for matching one Add per right pair) and
 carries the explanation as general feedback (general_fb), each choice's explanation as
-that choice's feedback. tests/test_export.py compares this with text2qti's output for
+that choice's feedback. tests/engine/test_export.py compares this with text2qti's output for
 the same questions. XML is built with ElementTree, so every text is escaped.
 """
 from __future__ import annotations

@@ -42,13 +42,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from course.grading.details import CheckDetails
     from course.progress.store import ProgressStore
 
-STORE_STATUS = {  # results.Status -> the progress store's vocabulary
-    Status.PASSED: "passed",
-    Status.FAILED: "failing",
-    Status.NOT_ATTEMPTED: "not_attempted",
-    Status.ERROR: "error",
-}  # Status.COULD_NOT_GRADE is never stored: it says nothing about the student's work
-
 
 class SandboxRefused(CourseError):
     """strict mode, and this machine cannot isolate the submission (exit 2 with the reason)."""
@@ -106,7 +99,7 @@ def check_exercise(
     if showcase and (result.status in (Status.PASSED, Status.FAILED)
                      or (result.status is Status.ERROR and not result.load_error)):
         result = _with_showcase(result, exercise, source, filename, strict, modules)
-    if progress is not None and result.status is not Status.COULD_NOT_GRADE:
+    if progress is not None and result.status.kept:  # could not grade says nothing about the work
         result = _record(progress, result, source, path)
     return result
 
@@ -270,7 +263,7 @@ def plan_calls(exercise: Exercise, arguments) -> tuple[list, dict[str, int], dic
             if (case.visibility == "hidden") != hidden:
                 continue
             args, kwargs = arguments[case.name]
-            if "shift_invariant" in case.checks and args:
+            if Check.SHIFT_INVARIANT in case.checks and args:
                 shift_index[case.name] = len(calls)
                 calls.append(sandbox.Call(*shifted_arguments(args, kwargs), hidden=hidden))
     return calls, index, shift_index
@@ -361,7 +354,8 @@ def _judge(course, exercise, filename, arguments, expected, run, index, shift_in
         message = verdict.message
         reading = ""
         if not verdict.passed and case.visibility == "public":  # hidden cases keep their constant message
-            reading = diagnostics.explain(exercise, *arguments[case.name], expected[case.name], got.value)
+            args, kwargs = arguments[case.name]
+            reading = diagnostics.explain(exercise, args, kwargs, expected[case.name], got.value)
         if found or reading:
             head, _, detail = message.partition("\n")
             message = head + (f"; {reading}" if reading else "") + (f"; {_mistake_words(found, descriptions)}"
@@ -564,7 +558,7 @@ def _record(store: "ProgressStore", result: CheckResult, source: str, path=None)
     from dataclasses import replace
 
     try:
-        record = store.record_check(result.exercise, STORE_STATUS[result.status], result.score, result.max_score,
+        record = store.record_check(result.exercise, result.status, result.score, result.max_score,
                                     source_digest(source), path=path)
     except Exception as error:  # the grade matters more than the bookkeeping
         return replace(result, notes=result.notes + (f"warning: progress not saved: {error}",))

@@ -36,7 +36,7 @@ from course.model import Case, CaseTolerance
 
 SHIFT = 10.0  # shift_invariant: f(x + SHIFT) must equal f(x)
 
-_PRINT = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
+_PRINT: dict[str, Any] = dict(threshold=24, edgeitems=3, precision=4, max_line_width=96)
 
 
 @dataclass(frozen=True)
@@ -127,24 +127,24 @@ def compare_case(
     value = np.asarray(got.value)
     # A huge or overflowing output is a failed check, not a numpy RuntimeWarning on the student's terminal.
     with np.errstate(all="ignore"):
-        exact = "exact_integer" in case.checks
+        exact = Check.EXACT_INTEGER in case.checks
         for step in (_shape, _dtype, _finite, _values):
             verdict = step(value, expected, case, hidden, exact, args)
             if verdict is not None:
                 return verdict
-        if "sums_to_one" in case.checks:
+        if Check.SUMS_TO_ONE in case.checks:
             verdict = _sums_to_one(value, case, hidden, kwargs.get("axis", -1))
             if verdict is not None:
                 return verdict
-        if "non_negative" in case.checks:
+        if Check.NON_NEGATIVE in case.checks:
             verdict = _non_negative(value, hidden)
             if verdict is not None:
                 return verdict
-        if "shift_invariant" in case.checks and shifted is not None:
+        if Check.SHIFT_INVARIANT in case.checks and shifted is not None:
             verdict = _shift_invariant(value, shifted, case, hidden, function, arg_names)
             if verdict is not None:
                 return verdict
-        if "inputs_unchanged" in case.checks:
+        if Check.INPUTS_UNCHANGED in case.checks:
             # keyword arrays (e.g. a mask) are inputs too: checked after the positional ones
             names = list(arg_names[: len(args)]) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
             verdict = _inputs_unchanged(
@@ -519,7 +519,7 @@ def named_entry(value: Any, expected: Any, case: Case, check: str) -> tuple | No
         bad = ~np.isfinite(value) & np.isfinite(expected)
         return _first_index(bad) if bad.any() else None
     if check == Check.VALUES and value.dtype.kind in "biuf" and expected.dtype.kind in "biuf":
-        if "exact_integer" in case.checks or expected.dtype.kind == "b":
+        if Check.EXACT_INTEGER in case.checks or expected.dtype.kind == "b":
             wrong = value != expected
             return _first_index(wrong) if wrong.any() else None
         tol = case.tolerance

@@ -10,8 +10,9 @@ Hidden cases: only their names are kept. Their inputs, expected values and outpu
 never enter a CheckDetails, so no picture drawn from one can reveal them.
 
 Probes: a few extra calls of the student's function that show *how* a failing public
-case fails, e.g. self_attention with the identity as `value` (the output is then the
-attention weights), or softmax on its input scaled up until exp overflows. They are
+case fails (an attention function called with the identity as `value` returns its
+attention weights; a softmax fed its input scaled up shows where exp overflows). The
+exercise's feedback.py decides them (its `probes` hook, course.grading.hooks). They are
 sent only for failing public cases, after grading, through the same sandbox (a second
 run with the same limits and hidden paths), so they cannot change a grade.
 """
@@ -23,11 +24,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from course.grading.compare import Observed
     from course.model import Course, Exercise
-
-# softmax's overflow probe: the case's input rescaled so that its largest |logit| is each of these.
-OVERFLOW_MAGNITUDES = tuple(round(10 ** (k / 8), 6) for k in range(0, 33))  # 1 .. 10,000, 8 per decade
-OVERFLOW_PROBE = "overflow"
-WEIGHTS_PROBE = "weights"
 
 
 @dataclass
@@ -63,33 +59,16 @@ class CheckDetails:
 def probe_arguments(exercise: "Exercise", case: CaseDetails) -> dict[str, list[tuple[tuple, dict]]]:
     """The extra calls worth making for one failing public case: kind -> [(args, kwargs), ...].
 
-    The exercise's own `probes` hook (course.grading.hooks) decides when it has one.
+    The exercise's own `probes` hook (course.grading.hooks) decides; without one, none.
     """
-    import numpy as np
-
     from course.grading.hooks import hook
 
     if case.passed or not case.args:
         return {}
     probes = hook(exercise, "probes")
-    if probes is not None:
-        try:
-            return dict(probes(case) or {})
-        except Exception:  # a probe is an extra: it never costs a grade
-            return {}
-    if exercise.id == "softmax" and case.check == "finite":
-        x = np.asarray(case.args[0], dtype=np.float64)
-        peak = float(np.max(np.abs(x))) if x.size else 0.0
-        if peak == 0.0 or not np.isfinite(peak):
-            return {}
-        direction = x / peak
-        calls = [((direction * m,), dict(case.kwargs)) for m in OVERFLOW_MAGNITUDES]
-        return {OVERFLOW_PROBE: calls}
-    if exercise.id == "self_attention" and len(case.args) >= 2:
-        key = np.asarray(case.args[1])
-        if key.ndim < 2:
-            return {}
-        seq_k = key.shape[-2]
-        identity = np.broadcast_to(np.eye(seq_k), key.shape[:-2] + (seq_k, seq_k)).copy()
-        return {WEIGHTS_PROBE: [((case.args[0], case.args[1], identity), dict(case.kwargs))]}
-    return {}
+    if probes is None:
+        return {}
+    try:
+        return dict(probes(case) or {})
+    except Exception:  # a probe is an extra: it never costs a grade
+        return {}

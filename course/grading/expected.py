@@ -42,6 +42,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from course.errors import CourseError
+from course.grading.checks import Check
 from course.grading.compare import SHIFT, Observed
 from course.grading.sandbox.records import CallStatus
 from course.grading.sandbox.values import convert_result
@@ -156,7 +157,7 @@ def mistake_runs(course: Course, exercise: Exercise, arguments: Arguments) -> Mi
                 output = _stored_observed(stored, prefix, path, args, kwargs)
                 if output is not None:
                     shifted = None
-                    if "shift_invariant" in cases[case].checks and args:  # as instructor_mistake_runs
+                    if Check.SHIFT_INVARIANT in cases[case].checks and args:  # as instructor_mistake_runs
                         shifted = _stored_observed(stored, f"{prefix}/shifted", path, *shifted_arguments(args, kwargs))
                     per_case[case] = (output, shifted)
             runs[mistake.name] = per_case
@@ -174,7 +175,7 @@ def instructor_mistake_runs(exercise: Exercise, arguments: Arguments) -> Mistake
         for name, (args, kwargs) in arguments.items():
             output = run_trusted(fn, args, kwargs)
             shifted = None
-            if "shift_invariant" in cases[name].checks and args:
+            if Check.SHIFT_INVARIANT in cases[name].checks and args:
                 shifted = run_trusted(fn, *shifted_arguments(args, kwargs))
             per_case[name] = (output, shifted)
         runs[mistake.name] = per_case
@@ -230,7 +231,7 @@ def write_expected(exercise: Exercise, path: Path | str) -> dict[str, np.ndarray
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]  # names -> arrays (numpy's stub types the flags)
     return arrays
 
 

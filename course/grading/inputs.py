@@ -155,7 +155,7 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-_GENERATORS: dict[str, Callable[[np.random.Generator, Any], Any]] = {
+_GENERATORS: dict[str, Callable[..., Any]] = {  # (rng, spec) -> value; npz: (spec) -> value
     "normal": _normal,
     "uniform": _uniform,
     "integers": _integers,

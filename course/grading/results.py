@@ -7,27 +7,10 @@ these records; none of them recomputes a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+
+from course.status import Status  # noqa: F401 (results carry it: `from course.grading.results import Status`)
 
 MAX_OUTPUT_CHARS = 4000  # captured stdout/stderr kept in a result (head and tail)
-
-
-class Status(str, Enum):
-    """The outcome of checking one exercise."""
-
-    PASSED = "passed"  # every case passed
-    FAILED = "failed"  # it ran, and at least one case failed
-    NOT_ATTEMPTED = "not_attempted"  # still the starter, or every call raised NotImplementedError
-    ERROR = "error"  # does not load (syntax error, import error, missing function) or the child crashed
-    COULD_NOT_GRADE = "could_not_grade"  # the grader failed, not the submission: never a grade, retry
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def label(self) -> str:
-        """How people read it: 'not attempted', 'could not grade'."""
-        return self.value.replace("_", " ")
 
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_COULD_NOT_GRADE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -51,7 +34,7 @@ class CaseResult:
     points: float
     score: float
     passed: bool
-    check: str
+    check: str | None  # a Check's value; None when the case passed
     message: str
     mistake: str = ""  # the known mistake this failure matches, "" when none
     advice: str = ""  # that mistake's message: what to change
@@ -147,25 +130,7 @@ class CheckResult:
             "showcase": self.showcase.as_dict() if self.showcase else None,
         }
 
-    def __str__(self) -> str:
-        """The text report, as `course check` prints it (plain: no colour codes)."""
-        from course.reports.text import render
 
-        return render(self, color=False)
-
-    def __repr__(self) -> str:
-        """The text report: what plain Python and IPython show for `course.check(...)`."""
-        return self.__str__()
-
-    def _repr_html_(self) -> str:
-        """The report's table in Jupyter (course.reports.html); every text is escaped."""
-        from course.reports.html import render_fragment
-
-        return render_fragment(self)
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def trim_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:

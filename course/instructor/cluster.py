@@ -34,7 +34,7 @@ import threading
 import uuid
 from collections import deque
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from course.errors import UsageError
 from course.grading.results import CheckResult
@@ -210,7 +210,8 @@ class _Helper:
         return self.broken is None and self.process.poll() is None
 
     def check(self, task: Task):
-        slot = [threading.Event(), None]
+        done = threading.Event()
+        slot: list[Any] = [done, None]  # [set when the reply came, the reply]
         with self.send_lock:
             if self.broken is not None:
                 return self.broken
@@ -220,7 +221,7 @@ class _Helper:
             except OSError as error:
                 self.waiting.pop(task.key, None)
                 return RuntimeError(f"the grading helper process is gone: {error}")
-        slot[0].wait()
+        done.wait()
         return slot[1]
 
     def _read(self) -> None:

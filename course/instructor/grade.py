@@ -32,7 +32,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import AbstractSet, Callable, Sequence
 
 from course import __version__
 from course.errors import UsageError
@@ -238,8 +238,8 @@ def grade_class(
                 for exercise in assigned:
                     file, filename = files[exercise.id], f"{student.name}/{exercise.id}.py"
                     if file.source is not None:
-                        imported = tuple((name, files[name].source) for name in exercise.imports
-                                         if name in files and files[name].source is not None)
+                        imported = tuple((name, source) for name in exercise.imports if name in files
+                                         for source in [files[name].source] if source is not None)
                         tasks.append(Task((student.name, exercise.id), exercise.id, file.source, filename, imported))
                         continue
                     missing = file.problem == NOT_SUBMITTED
@@ -323,7 +323,7 @@ def _require_isolation() -> None:
 
 
 def _read_student(student: Student, exercises: Sequence[Exercise],
-                  known: set[str] = frozenset()) -> tuple[dict[str, SourceFile], str, list[str]]:
+                  known: AbstractSet[str] = frozenset()) -> tuple[dict[str, SourceFile], str, list[str]]:
     """Each exercise's file, the digest of all of them, and notes (stray files).
 
     known: every exercise id of the course; a file of one that is not assigned

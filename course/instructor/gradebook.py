@@ -23,12 +23,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from course import __version__, untrusted
 from course.grading.checks import Check
 from course.grading.results import EXIT_INTERRUPTED, CaseResult, CheckResult, Isolation, Status, exit_code
 from course.model import Course, Exercise
+from course.numbers import points as _points
 
 GRADES_FILE = "grades.csv"
 RESULTS_FILE = "results.json"
@@ -233,7 +234,7 @@ class Gradebook:
     """The files in --out: per-student reports as each student finishes, results.json now
     and then, and grades.csv at the end. Every file is replaced atomically."""
 
-    def __init__(self, info: ClassInfo, out: Path, total: int, notes: list[str], refused: list[str] = ()):
+    def __init__(self, info: ClassInfo, out: Path, total: int, notes: list[str], refused: Sequence[str] = ()):
         self.info, self.out, self.total = info, out, total
         self.notes, self.refused = notes, list(refused)
         self.students: dict[str, StudentGrade] = {}
@@ -352,8 +353,6 @@ class Gradebook:
         return buffer.getvalue()
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def _could_not_grade_like(result: CheckResult, reason: str) -> CheckResult:

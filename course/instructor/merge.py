@@ -5,7 +5,7 @@ by a stable hash of the folder name), on N machines or CI jobs; this joins their
 outputs into exactly the files one `course grade` over the whole class writes:
 grades.csv, results.json and each student's folder. The gradebook is written by the
 same code (course.instructor.gradebook.Gradebook) from the shards' results.json, so
-the two cannot drift apart; `tests/test_merge.py` compares them.
+the two cannot drift apart; `tests/engine/test_grade_class.py` compares them.
 
 Refused, with the reason (exit 2), rather than a gradebook that looks whole and is
 not: outputs of different courses (fingerprints), different --exercise lists or
@@ -92,7 +92,7 @@ def merge_outputs(outputs: Sequence[Path], out: Path) -> BatchResult:
         infos = [_info(d) for d in datas]
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(f"a results.json to merge is not complete (no {error}): was it edited?") from None
-    for source, data, info in zip(outputs[1:], datas[1:], infos[1:]):
+    for source, _data, info in zip(outputs[1:], datas[1:], infos[1:]):
         if info.fingerprint != infos[0].fingerprint:
             raise UsageError(f"{source} was graded with another course (or engine) than {outputs[0]}: "
                              f"fingerprints {info.fingerprint[:12]} and {infos[0].fingerprint[:12]}")

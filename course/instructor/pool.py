@@ -24,8 +24,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, cast
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multiprocessing.connection import Connection
 
 from course.errors import CourseError
 from course.grading.results import CheckResult
@@ -117,7 +119,8 @@ class Interrupts:
     """
 
     def __init__(self, error: type[BaseException], *signals: int):
-        self.error, self.signals, self.pending, self._old = error, signals, False, {}
+        self.error, self.signals, self.pending = error, signals, False
+        self._old: dict[int, Any] = {}
 
     def __enter__(self) -> "Interrupts":
         if threading.current_thread() is threading.main_thread():
@@ -171,11 +174,12 @@ def _worker(connection, course: Course, strict: bool) -> None:
                 queue.append((task, session))
             task, session = queue.popleft()
             try:
-                result = check_source(course, course.exercise(task.exercise), task.source, filename=task.filename,
-                                      strict=strict, session=session, modules=task.modules)
+                reply: CheckResult | CourseError = check_source(
+                    course, course.exercise(task.exercise), task.source, filename=task.filename, strict=strict,
+                    session=session, modules=task.modules)
             except CourseError as error:  # --strict refusing: the parent stops the batch
-                result = error
-            connection.send((task.key, result))
+                reply = error
+            connection.send((task.key, reply))
     except (_Stopped, EOFError, BrokenPipeError, KeyboardInterrupt):
         return
     finally:
@@ -232,7 +236,7 @@ class CheckPool:
                 for connection in wait([c for c, tasks in sent.items() if tasks]):
                     worker = next(w for w in workers if w[1] is connection)
                     try:
-                        key, result = connection.recv()
+                        key, result = cast("Connection", connection).recv()  # wait() returns what it was given
                         task = sent[connection].popleft()
                     except (EOFError, OSError):  # the worker died (OOM killer, a bug): respawn
                         task = sent[connection].popleft()
@@ -289,7 +293,7 @@ class CheckPool:
 
     def _shutdown(self, workers: list) -> None:
         """Idle workers are told to finish; busy ones get SIGTERM, which closes their sandbox."""
-        for process, connection in workers:
+        for _process, connection in workers:
             try:
                 connection.send(None)
             except (OSError, ValueError):

@@ -150,7 +150,7 @@ def _write_edition(course: m.Course, target: Path) -> ReleaseReport:
         if copy_from is not None:
             shutil.copyfile(copy_from, path)
         else:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text or "", encoding="utf-8")
         report.files.append(Path(relative))
         return path
 

@@ -96,16 +96,16 @@ def find_students(submissions: Path, out: Path, reserved: tuple[str, ...],
             refused.append(Refused(repr(entry.name)[1:-1], "has no printable name: rename the folder"))
             continue
         if name in reserved:
-            refused.append(Refused(name, f"has the name of a file `course grade` writes in --out: rename the folder"))
+            refused.append(Refused(name, "has the name of a file `course grade` writes in --out: rename the folder"))
             continue
         candidates.setdefault(name, []).append(entry)
     students = []
-    for name, entries in candidates.items():
-        if len(entries) > 1:
-            refused.append(Refused(name, f"is the name of {len(entries)} folders once spelled the same way "
+    for name, spelled in candidates.items():
+        if len(spelled) > 1:
+            refused.append(Refused(name, f"is the name of {len(spelled)} folders once spelled the same way "
                                          "(Unicode NFC/NFD, or undecodable bytes): rename all but one"))
             continue
-        students.append(Student(name, Path(entries[0].path)))
+        students.append(Student(name, Path(spelled[0].path)))
     students.sort(key=lambda s: s.name)
     refused.sort(key=lambda r: r.name)
     return students, refused, notes

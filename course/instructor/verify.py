@@ -13,7 +13,7 @@ real sandbox, under each exercise's limits):
 - each quiz's answer key scores full marks for seeds 0-4.
 
 Content errors (validate) come first and end the run (exit 2): nothing can be run
-from a course that does not load. Every other finding is a Problem, printed as
+from a course that does not load. Every other finding is a Diagnostic (course.errors), printed as
 `FILE:LINE:COL: message` like validate's, and makes the exit code 1.
 """
 from __future__ import annotations
@@ -32,15 +32,6 @@ STARTER_PROBE = "\n\n__course_verify_probe__ = True  # any change: the starter i
 
 
 @dataclass(frozen=True)
-class Problem:
-    where: Where
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-@dataclass(frozen=True)
 class Catch:
     """One failing case of a known mistake."""
 
@@ -53,7 +44,7 @@ class Catch:
 @dataclass
 class MistakeReport:
     name: str
-    status: str
+    status: Status
     catches: list[Catch] = field(default_factory=list)
 
     @property
@@ -71,8 +62,8 @@ class ExerciseReport:
     cases: int
     public: int
     reference_passed: int = 0
-    starter: str = ""  # status of the unchanged starter
-    starter_run: str = ""  # status of the starter run in the sandbox
+    starter: Status | None = None  # status of the unchanged starter
+    starter_run: Status | None = None  # status of the starter run in the sandbox
     mistakes: list[MistakeReport] = field(default_factory=list)
     ran: bool = True  # False: its reference or a mistake file is broken, nothing was run
 
@@ -81,7 +72,7 @@ class ExerciseReport:
 class VerifyReport:
     root: Path
     content_errors: list[Diagnostic] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     exercises: list[ExerciseReport] = field(default_factory=list)
     quizzes: list[str] = field(default_factory=list)  # lessons whose key scored full marks
     summary: str = ""  # validate's one-line count
@@ -113,7 +104,7 @@ def verify_course(root: Path, *, exercises: Sequence[str] = (), jobs: int | None
         raise UsageError(f"{root} is a student edition (no references, no hidden cases): "
                          "run course verify on the instructor edition")
     chosen = _choose(course, exercises)
-    questions = sum(len(l.quiz.questions) for l in course.lessons if l.quiz)
+    questions = sum(len(lesson.quiz.questions) for lesson in course.lessons if lesson.quiz)
     cases = sum(len(e.cases) for e in course.exercises)
     report.summary = (f"{len(course.lessons)} lesson(s), {questions} quiz question(s), "
                       f"{len(course.exercises)} exercise(s) with {cases} case(s)")
@@ -153,7 +144,7 @@ def _verify_quizzes(course: Course, report: VerifyReport) -> None:
                 if answer.score + 1e-9 < answer.max_score:
                     ok = False
                     question = lesson.quiz.question(answer.question_id)
-                    report.problems.append(Problem(
+                    report.problems.append(Diagnostic(
                         question.where,
                         f"quiz {lesson.id}: the answer key for seed {seed} scores "
                         f"{fmt_points(answer.score)}/{fmt_points(answer.max_score)} on question "
@@ -165,16 +156,16 @@ def _verify_quizzes(course: Course, report: VerifyReport) -> None:
 # --------------------------------------------------------------------------- exercises
 
 
-def _structure(course: Course, exercise: Exercise, problems: list[Problem]) -> ExerciseReport:
+def _structure(course: Course, exercise: Exercise, problems: list[Diagnostic]) -> ExerciseReport:
     public = sum(1 for c in exercise.cases if c.visibility == "public")
     hidden = len(exercise.cases) - public
     if not exercise.hints:
-        problems.append(Problem(exercise.where, f"exercise '{exercise.id}' has no hint"))
+        problems.append(Diagnostic(exercise.where, f"exercise '{exercise.id}' has no hint"))
     if not public:
-        problems.append(Problem(exercise.where, f"exercise '{exercise.id}' has no public case: students "
+        problems.append(Diagnostic(exercise.where, f"exercise '{exercise.id}' has no public case: students "
                                                 "of a release could check nothing"))
     if not hidden:
-        problems.append(Problem(exercise.where, f"exercise '{exercise.id}' has no hidden case: a submission "
+        problems.append(Diagnostic(exercise.where, f"exercise '{exercise.id}' has no hidden case: a submission "
                                                 "could be fitted to the public ones"))
     return ExerciseReport(exercise.id, len(exercise.cases), public)
 
@@ -196,10 +187,10 @@ def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyRepo
             tasks.append(Task((exercise.id, "reference", ""), exercise.id, reference, f"{shown}/{exercise.reference}"))
         if starter is not None:
             unchanged = check_exercise(course, exercise, starter, filename=f"{shown}/{exercise.starter}")
-            by_id[exercise.id].starter = unchanged.status.value
+            by_id[exercise.id].starter = unchanged.status
             if unchanged.status is not Status.NOT_ATTEMPTED:
-                report.problems.append(Problem(exercise.where, f"the unchanged starter is graded "
-                                                               f"'{unchanged.status.value}', not 'not attempted'"))
+                report.problems.append(Diagnostic(exercise.where, f"the unchanged starter is graded "
+                                                               f"'{unchanged.status.value}', not '{Status.NOT_ATTEMPTED.label}'"))
             tasks.append(Task((exercise.id, "starter", ""), exercise.id, starter + STARTER_PROBE,
                               f"{shown}/{exercise.starter}"))
         for mistake in exercise.mistakes:
@@ -212,19 +203,19 @@ def _run_exercises(course: Course, exercises: list[Exercise], report: VerifyRepo
     outcomes = {task.key: result for task, result in pool.run(tasks)}
     for exercise in exercises:
         entry = by_id[exercise.id]
-        reference = outcomes.get((exercise.id, "reference", ""))
-        if reference is not None:
-            entry.reference_passed = _judge_reference(exercise, reference, report.problems)
-        starter = outcomes.get((exercise.id, "starter", ""))
-        if starter is not None:
-            entry.starter_run = _judge_starter(exercise, starter, report.problems)
+        reference_run = outcomes.get((exercise.id, "reference", ""))
+        if reference_run is not None:
+            entry.reference_passed = _judge_reference(exercise, reference_run, report.problems)
+        starter_run = outcomes.get((exercise.id, "starter", ""))
+        if starter_run is not None:
+            entry.starter_run = _judge_starter(exercise, starter_run, report.problems)
         for mistake in exercise.mistakes:
             result = outcomes.get((exercise.id, "mistake", mistake.name))
             if result is not None:
                 entry.mistakes.append(_judge_mistake(exercise, mistake, result, report.problems))
 
 
-def _trusted_code_runs(course: Course, exercise: Exercise, problems: list[Problem]) -> bool:
+def _trusted_code_runs(course: Course, exercise: Exercise, problems: list[Diagnostic]) -> bool:
     """The reference and every known mistake import, and the reference runs on every case.
 
     They run in the grader's own process (to compute expected outputs and name mistakes),
@@ -239,31 +230,31 @@ def _trusted_code_runs(course: Course, exercise: Exercise, problems: list[Proble
         try:
             load_trusted(path, exercise.function)
         except CourseError as error:
-            problems.append(Problem(where, f"{what} cannot be used: {error}"))
+            problems.append(Diagnostic(where, f"{what} cannot be used: {error}"))
             ok = False
     if ok:
         try:
             expected_outputs(course, exercise, case_arguments(list(exercise.cases)))
         except CourseError as error:
-            problems.append(Problem(exercise.where, f"the reference cannot compute the expected outputs: {error}"))
+            problems.append(Diagnostic(exercise.where, f"the reference cannot compute the expected outputs: {error}"))
             ok = False
     from course.grading.hooks import FEEDBACK_FILE, load_error
 
     broken = load_error(exercise)
     if broken:  # pictures and readings only: the exercise is still graded, so it still runs
-        problems.append(Problem(exercise.where, f"{FEEDBACK_FILE} of '{exercise.id}' does not import ({broken}): "
+        problems.append(Diagnostic(exercise.where, f"{FEEDBACK_FILE} of '{exercise.id}' does not import ({broken}): "
                                                 "its pictures, probes and readings are not used"))
     if not ok:
-        problems.append(Problem(exercise.where, f"exercise '{exercise.id}' was not run: its reference or "
+        problems.append(Diagnostic(exercise.where, f"exercise '{exercise.id}' was not run: its reference or "
                                                 "known-mistake files have the problems listed here"))
     return ok
 
 
-def _read(path: Path, exercise: Exercise, problems: list[Problem], what: str, where: Where | None = None) -> str | None:
+def _read(path: Path, exercise: Exercise, problems: list[Diagnostic], what: str, where: Where | None = None) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(where or exercise.where, f"{what} file {path.name} cannot be read: {error}"))
+        problems.append(Diagnostic(where or exercise.where, f"{what} file {path.name} cannot be read: {error}"))
         return None
 
 
@@ -272,69 +263,69 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def _not_graded(what: str, where, result: CheckResult, problems: list[Problem]) -> bool:
+def _not_graded(what: str, where, result: CheckResult, problems: list[Diagnostic]) -> bool:
     """True (and a problem saying so) when the grader itself failed on this run: nothing to judge."""
     if result.status is not Status.COULD_NOT_GRADE:
         return False
     reason = _first_line(result.cases[0].message) if result.cases else "the sandbox could not start"
-    problems.append(Problem(where, f"{what} could not be graded (the grader failed, not the file; run verify "
+    problems.append(Diagnostic(where, f"{what} could not be graded (the grader failed, not the file; run verify "
                                    f"again): {reason}"))
     return True
 
 
-def _judge_reference(exercise: Exercise, result: CheckResult, problems: list[Problem]) -> int:
+def _judge_reference(exercise: Exercise, result: CheckResult, problems: list[Diagnostic]) -> int:
     if _not_graded("the reference", exercise.where, result, problems):
         return 0
     if result.load_error:
-        problems.append(Problem(exercise.where, f"the reference does not load in the sandbox: "
+        problems.append(Diagnostic(exercise.where, f"the reference does not load in the sandbox: "
                                                 f"{_first_line(result.load_error)}"))
         return 0
     for outcome in result.cases:
         if not outcome.passed:
             case = exercise.case(outcome.name)
-            problems.append(Problem(case.where if case else exercise.where,
+            problems.append(Diagnostic(case.where if case else exercise.where,
                                     f"the reference fails case '{outcome.name}' ({outcome.check}): "
                                     f"{_first_line(outcome.message)}"))
     for note in result.notes:
         if note.startswith("sandbox:"):
-            problems.append(Problem(exercise.where, f"the reference's run did not complete: {note}"))
+            problems.append(Diagnostic(exercise.where, f"the reference's run did not complete: {note}"))
     return sum(1 for c in result.cases if c.passed)
 
 
-def _judge_starter(exercise: Exercise, result: CheckResult, problems: list[Problem]) -> str:
+def _judge_starter(exercise: Exercise, result: CheckResult, problems: list[Diagnostic]) -> Status:
     if _not_graded("the starter", exercise.where, result, problems):
-        return result.status.value
+        return result.status
     if result.status is not Status.NOT_ATTEMPTED:
         passing = sum(1 for c in result.cases if c.passed)
         detail = _first_line(result.load_error) if result.load_error else (
             f"{passing} of {len(result.cases)} cases pass" if passing else "its calls do not all raise NotImplementedError")
-        problems.append(Problem(exercise.where, f"the starter, run as a student's file, is graded "
-                                                f"'{result.status.value}' instead of 'not attempted' ({detail}): "
+        problems.append(Diagnostic(exercise.where, f"the starter, run as a student's file, is graded "
+                                                f"'{result.status.value}' instead of '{Status.NOT_ATTEMPTED.label}' ({detail}): "
                                                 f"{exercise.function} should raise NotImplementedError"))
-    return result.status.value
+    return result.status
 
 
-def _judge_mistake(exercise: Exercise, mistake, result: CheckResult, problems: list[Problem]) -> MistakeReport:
-    report = MistakeReport(mistake.name, result.status.value)
+def _judge_mistake(exercise: Exercise, mistake, result: CheckResult, problems: list[Diagnostic]) -> MistakeReport:
+    report = MistakeReport(mistake.name, result.status)
     if _not_graded(f"mistake '{mistake.name}'", mistake.where, result, problems):
         return report
     if result.load_error:
-        problems.append(Problem(mistake.where, f"mistake '{mistake.name}' ({mistake.file}) does not load: "
+        problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' ({mistake.file}) does not load: "
                                                f"{_first_line(result.load_error)}"))
         return report
     if result.status is Status.NOT_ATTEMPTED:
-        problems.append(Problem(mistake.where, f"mistake '{mistake.name}' is graded 'not attempted' "
+        problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' is graded '{Status.NOT_ATTEMPTED.label}' "
                                                f"({_first_line(result.cases[0].message) if result.cases else ''})"))
         return report
-    report.catches = [Catch(c.name, c.visibility, c.check, c.mistake == mistake.name)
+    report.catches = [Catch(c.name, c.visibility, c.check or "", c.mistake == mistake.name)
                       for c in result.cases if not c.passed]
     if not report.catches:
-        problems.append(Problem(mistake.where, f"mistake '{mistake.name}' passes every case: add a case that "
+        problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' passes every case: add a case that "
                                                f"catches it ({mistake.description})"))
     elif not report.named_on:
         others = sorted({c.mistake for c in result.cases if c.mistake})
         why = (f"its failures are taken for {', '.join(repr(o) for o in others)}" if others
                else "no failure is recognised as it")
-        problems.append(Problem(mistake.where, f"mistake '{mistake.name}' is caught but its advice is never "
+        problems.append(Diagnostic(mistake.where, f"mistake '{mistake.name}' is caught but its advice is never "
                                                f"shown: {why}"))
     return report

@@ -241,7 +241,7 @@ class CourseModel(BaseModel):
         keys = cls.__dict__.get("_yaml_keys_cache")
         if keys is None:
             keys = {(info.alias or name): name for name, info in cls.model_fields.items()}
-            setattr(cls, "_yaml_keys_cache", keys)
+            setattr(cls, "_yaml_keys_cache", keys)  # noqa: B010 (past pydantic's private-attribute handling)
         return keys
 
     def placed(self, where: Where) -> Any:

@@ -57,7 +57,7 @@ class Course:
         return self.manifest.edition
 
     def lesson(self, lesson_id: str) -> "Lesson | None":
-        return next((l for l in self.lessons if l.id == lesson_id), None)
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
     def exercise(self, exercise_id: str) -> "Exercise | None":
         return next((e for e in self.exercises if e.id == exercise_id), None)

@@ -129,8 +129,11 @@ class FigureRef(CourseModel):
 
 
 BLOCK_KINDS = (MarkdownBlock, CodeBlock, TableBlock, FigureRef)
-Block = _one_key_union(BLOCK_KINDS, OneKey("block", "block kind", "a block (a mapping with one of "
-                                                                  + ", ".join(k.kind for k in BLOCK_KINDS) + ")"))
+if TYPE_CHECKING:  # the same union, spelled for the type checker
+    Block = Union[MarkdownBlock, CodeBlock, TableBlock, FigureRef]
+else:
+    Block = _one_key_union(BLOCK_KINDS, OneKey("block", "block kind", "a block (a mapping with one of "
+                                                                    + ", ".join(k.kind for k in BLOCK_KINDS) + ")"))
 
 
 class Section(CourseModel):
@@ -328,7 +331,10 @@ class ImageFigure(FigureBase):
 
 
 FIGURE_KINDS = (LineChartFigure, ScatterChartFigure, HeatmapFigure, GraphFigure, ImageFigure)
-Figure = Annotated[Union[FIGURE_KINDS], Field(discriminator="kind")]
+if TYPE_CHECKING:  # the same union, spelled for the type checker
+    Figure = Union[LineChartFigure, ScatterChartFigure, HeatmapFigure, GraphFigure, ImageFigure]
+else:
+    Figure = Annotated[Union[FIGURE_KINDS], Field(discriminator="kind")]
 
 
 class Lesson(CourseModel):

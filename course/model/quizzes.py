@@ -5,7 +5,7 @@ Imported when a quiz is first needed (course.model loads this module on demand).
 import math
 import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, ClassVar, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
 
@@ -107,7 +107,10 @@ def _by_name(parameters: tuple[Parameter, ...]) -> dict[str, Parameter]:
     return {parameter.name: parameter for parameter in parameters}
 
 
-Parameters = Annotated[Mapping[PyName, Parameter], AfterValidator(_named), PlainSerializer(_by_name)]
+if TYPE_CHECKING:  # what a question holds once validated: its parameters, each knowing its name
+    Parameters = tuple[Parameter, ...]
+else:
+    Parameters = Annotated[Mapping[PyName, Parameter], AfterValidator(_named), PlainSerializer(_by_name)]
 
 
 def _expression(value: Any) -> Union[int, float, str]:
@@ -275,7 +278,11 @@ class TextQuestion(Question):
 
 QUESTION_KINDS = (SingleQuestion, MultipleQuestion, TrueFalseQuestion, NumericQuestion, OrderingQuestion,
                   MatchingQuestion, TextQuestion)
-AnyQuestion = Annotated[Union[QUESTION_KINDS], Field(discriminator="kind")]
+if TYPE_CHECKING:  # the same union, spelled for the type checker
+    AnyQuestion = Union[SingleQuestion, MultipleQuestion, TrueFalseQuestion, NumericQuestion, OrderingQuestion,
+                        MatchingQuestion, TextQuestion]
+else:
+    AnyQuestion = Annotated[Union[QUESTION_KINDS], Field(discriminator="kind")]
 
 
 class Quiz(CourseModel):

@@ -135,7 +135,8 @@ def chart_figure(figure: m.ChartFigure, *, footnote: str = "", extra=None, title
             if values and all(float(v).is_integer() for v in values):
                 axis.set_major_locator(MaxNLocator(integer=True))
     line = figure.kind == "line_chart"
-    points_to_label, handles = [], []
+    points_to_label: list = []
+    handles: list = []  # legend entries: lines and patches
     extrapolated_from = None
     for index, series in enumerate(figure.series):
         colour = style.SERIES_COLOURS[index % len(style.SERIES_COLOURS)]
@@ -249,12 +250,13 @@ def _place_labels(fig, ax, items, rounds: int = 4) -> list:
         box = probe.get_window_extent(renderer)
         sizes.append((box.width + 2, box.height + 1))
         probe.remove()
-    chosen = []
+    chosen: list[tuple] = []
     for _ in range(rounds):
         frame = ax.get_window_extent(renderer)
         inner = (frame.x0 + 3, frame.y0 + 3, frame.x1 - 3, frame.y1 - 3)
         obstacles = _obstacles(ax)
-        placed, chosen = [], []
+        placed: list[tuple] = []
+        chosen = []
         out_right = out_top = out_bottom = out_left = 0.0
         for (text, x, y), size in zip(items, sizes):
             px, py = ax.transData.transform((x, y))
@@ -269,6 +271,7 @@ def _place_labels(fig, ax, items, rounds: int = 4) -> list:
                     best, best_cost = (dx, dy, ha, va, box), cost
                 if cost == 0:
                     break
+            assert best is not None  # every candidate has a cost
             dx, dy, ha, va, box = best
             placed.append(box)
             chosen.append((text, x, y, dx, dy, ha, va))

@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from course.plots import style
+from course.status import Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from course.model import Course
     from course.progress.store import ProgressStore
 
-STATUS_COLOURS = {
-    "passed": style.OKABE_ITO["bluish_green"],
-    "failing": style.OKABE_ITO["vermillion"],
-    "not attempted": style.OKABE_ITO["orange"],
-    "not started": style.NEUTRAL_COLOUR,
+STATUS_COLOURS = {  # by the standing `course progress` shows (course.status.Status.standing)
+    Status.PASSED.standing: style.OKABE_ITO["bluish_green"],
+    Status.FAILED.standing: style.OKABE_ITO["vermillion"],
+    Status.NOT_ATTEMPTED.standing: style.OKABE_ITO["orange"],
+    Status.NOT_STARTED.standing: style.NEUTRAL_COLOUR,
 }
 
 
@@ -82,7 +83,7 @@ def progress_chart(store: "ProgressStore", course: "Course", path: str | Path) -
                          color="#333333")
         style.label(exercise_ax, "Exercises: best score and status", "Best score so far (%)", "Exercise")
         positions = list(range(len(exercises)))[::-1]
-        for row, (exercise, summary) in zip(positions, exercises):
+        for row, (_exercise, summary) in zip(positions, exercises):
             status = summary["status"]
             best = 100.0 * (summary["best_fraction"] or 0.0)
             colour = STATUS_COLOURS.get(status, style.NEUTRAL_COLOUR)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from course.errors import CourseError
+from course.status import STORED, Status
 
 FILE_NAME = "progress.sqlite3"
 BUSY_TIMEOUT_MS = 15_000
@@ -97,9 +98,31 @@ MIGRATIONS: list[Sequence[str]] = [
         "CREATE INDEX exercise_checks_own ON exercise_checks (exercise, own, id)",
         "ALTER TABLE quiz_attempts ADD COLUMN restarted INTEGER NOT NULL DEFAULT 0",
     ),
+    # 3 -> 4: one vocabulary of exercise statuses (course.status.Status): a failed check is
+    # stored as 'failed', the value results and reports use, no longer as 'failing'. SQLite
+    # cannot change a CHECK constraint in place, so the table is rebuilt (ids kept).
+    (
+        """CREATE TABLE exercise_checks_4 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            exercise TEXT NOT NULL,
+            checked_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('passed', 'failed', 'not_attempted', 'error')),
+            score REAL NOT NULL,
+            max_score REAL NOT NULL,
+            source_sha256 TEXT NOT NULL DEFAULT '',
+            path TEXT NOT NULL DEFAULT '',
+            own INTEGER NOT NULL DEFAULT 1)""",
+        "INSERT INTO exercise_checks_4 (id, exercise, checked_at, status, score, max_score, source_sha256, path, own)"
+        " SELECT id, exercise, checked_at, CASE status WHEN 'failing' THEN 'failed' ELSE status END, score,"
+        " max_score, source_sha256, path, own FROM exercise_checks",
+        "DROP TABLE exercise_checks",
+        "ALTER TABLE exercise_checks_4 RENAME TO exercise_checks",
+        "CREATE INDEX exercise_checks_exercise ON exercise_checks (exercise, id)",
+        "CREATE INDEX exercise_checks_own ON exercise_checks (exercise, own, id)",
+    ),
 ]
 
-CHECK_STATUSES = ("passed", "failing", "not_attempted", "error")
+CHECK_STATUSES = STORED  # the values a check may be kept with (course.status)
 _TABLES = ("quiz_answers", "quiz_attempts", "exercise_checks", "hints", "review_boxes", "started_files")
 
 
@@ -273,21 +296,22 @@ class ProgressStore:
     def record_check(
         self,
         exercise: str,
-        status: str,
+        status: Status | str,
         score: float,
         max_score: float,
         source_sha256: str = "",
         *,
         path: Path | str | None = None,
     ) -> CheckRecord:
-        """One check: status is passed | failing | not_attempted | error.
+        """One check: status is a kept Status (passed, failed, not_attempted, error).
 
         `path` is the file that was graded (None: a function's source, as a notebook sends
         it). Only a check of the student's own file (`record_start`) sets the exercise's
         status; any other is kept as an attempt. Returns which it was.
         """
-        if status not in CHECK_STATUSES:
+        if str(status) not in CHECK_STATUSES:
             raise ValueError(f"status must be one of {CHECK_STATUSES}, not {status!r}")
+        status = Status(str(status))
         with self.transaction() as conn:
             own_path = self.started_path(exercise)
             shown = _real(path) if path is not None else ""
@@ -295,7 +319,7 @@ class ProgressStore:
             conn.execute(
                 "INSERT INTO exercise_checks (exercise, checked_at, status, score, max_score, source_sha256, path, own)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (exercise, self._now(), status, score, max_score, source_sha256, shown, int(own)),
+                (exercise, self._now(), status.value, score, max_score, source_sha256, shown, int(own)),
             )
         return CheckRecord(own, own_path)
 
@@ -338,15 +362,13 @@ class ProgressStore:
         return None if row is None else Path(row[0])
 
     @_guarded
-    def exercise_status(self, exercise: str) -> str:
-        """From the latest check of the student's own file: "not started" (no such check yet),
-        "not attempted", "failing" or "passed". Checks of other files never count."""
+    def exercise_status(self, exercise: str) -> Status:
+        """From the latest check of the student's own file: NOT_STARTED (no such check yet),
+        NOT_ATTEMPTED, FAILED, ERROR or PASSED. Checks of other files never count."""
         row = self.conn.execute(
             "SELECT status FROM exercise_checks WHERE exercise = ? AND own = 1 ORDER BY id DESC LIMIT 1", (exercise,)
         ).fetchone()
-        if row is None:
-            return "not started"
-        return _STATUS_WORDS.get(row[0], "failing")
+        return Status.NOT_STARTED if row is None else Status(row[0])
 
     @_guarded
     def other_checks(self, exercise: str) -> dict:
@@ -358,14 +380,15 @@ class ProgressStore:
             " ORDER BY id DESC LIMIT 1", (exercise,)).fetchone()
         latest = None
         if row is not None:
-            latest = {"status": _STATUS_WORDS.get(row[0], "failing"), "score": row[1], "max_score": row[2],
+            latest = {"status": Status(row[0]).standing, "score": row[1], "max_score": row[2],
                       "file": row[3] or None, "checked_at": row[4]}
         return {"count": count, "latest": latest}
 
     @_guarded
     def exercise_summary(self, exercise: str) -> dict:
-        """Status, checks and best score of the student's own file; other files' checks apart."""
-        status = self.exercise_status(exercise)
+        """Status (as `course progress` writes it: Status.standing), checks and best score of the
+        student's own file; other files' checks apart."""
+        status = self.exercise_status(exercise).standing
         best, checks, last_at = self.conn.execute(
             "SELECT MAX(score * 1.0 / NULLIF(max_score, 0)), COUNT(*), MAX(checked_at) FROM exercise_checks"
             " WHERE exercise = ? AND own = 1",
@@ -386,6 +409,7 @@ class ProgressStore:
                 "INSERT INTO quiz_attempts (lesson, mode, seed, started_at, max_score, status) VALUES (?, ?, ?, ?, ?, 'in_progress')",
                 (lesson, mode, seed, self._now(), max_score),
             )
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table
             return cursor.lastrowid
 
     @_guarded
@@ -510,7 +534,7 @@ class ProgressStore:
     def review_boxes(self) -> list[ReviewBox]:
         """Every question in review, the most overdue first."""
         rows = self.conn.execute("SELECT lesson, question_id, box, due_at FROM review_boxes ORDER BY due_at, box, lesson, question_id")
-        return [ReviewBox(l, q, b, parse_iso(d)) for l, q, b, d in rows.fetchall()]
+        return [ReviewBox(lesson, q, b, parse_iso(d)) for lesson, q, b, d in rows.fetchall()]
 
     # ----------------------------------------------------------------- everything
 
@@ -543,9 +567,6 @@ class ProgressStore:
         with self.transaction() as conn:
             for table in _TABLES:
                 conn.execute(f"DELETE FROM {table}")
-
-
-_STATUS_WORDS = {"passed": "passed", "not_attempted": "not attempted", "failing": "failing", "error": "failing"}
 
 
 def _real(path: Path | str) -> str:

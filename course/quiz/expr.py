@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 MAX_LENGTH = 500  # characters: an answer formula, not a program
 MAX_EXPONENT = 64  # |b| in a ** b
@@ -82,7 +82,7 @@ def check_expression(text: str, names: Iterable[str]) -> str | None:
     return None
 
 
-def _bounded(value: float) -> float:
+def _bounded(value: Any) -> float:
     if isinstance(value, complex):
         raise ExpressionError("the result is not a real number (a fractional power of a negative number?)")
     if abs(value) > MAX_MAGNITUDE or not math.isfinite(value):

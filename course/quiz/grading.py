@@ -36,12 +36,13 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence, Union
+from typing import Mapping, Sequence, Union, cast
 
 from course.model import Quiz
 from course.quiz.typed import normalize_text
 # Typed input lives in course.quiz.typed; these names stay importable from here so no caller breaks.
 from course.quiz.typed import LETTERS, MAX_TEXT, ParseError, input_hint, labels, parse_number, parse_typed  # noqa: F401
+from course.numbers import number
 from course.quiz.variants import QuestionInstance, format_number, instantiate
 
 Answer = Union[str, bool, float, int, list, dict]
@@ -174,6 +175,7 @@ def expected_answer(instance: QuestionInstance) -> Answer:
     if kind == "true_false":
         return bool(q.answer_bool)
     if kind == "numeric":
+        assert instance.answer is not None  # a numeric question's instance has its number
         value = float(instance.answer)
         return int(value) if value.is_integer() and abs(value) < 1e16 else value
     if kind == "ordering":
@@ -195,7 +197,7 @@ def pattern_example(pattern: str) -> str:
     try:
         import re._parser as sre  # Python 3.11+
     except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse as sre  # type: ignore[no-redef]
+        import sre_parse as sre
     c = sre  # the parser module re-exports the opcode constants
     categories = {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}
 
@@ -282,20 +284,18 @@ def describe(kind: str, answer: Answer, unit: str = "") -> str:
     if kind == "true_false":
         return "true" if answer else "false"
     if kind == "numeric":
-        return _show_number(float(answer)) + (f" {unit}" if unit else "")
+        return _show_number(float(cast(float, answer))) + (f" {unit}" if unit else "")
     if kind == "multiple":
-        return "; ".join(f"“{a}”" for a in answer)
+        return "; ".join(f"“{a}”" for a in cast(list, answer))
     if kind == "ordering":
-        return " → ".join(answer)
+        return " → ".join(cast(list, answer))
     if kind == "matching":  # quoted and ↔, not →: matching items may hold arrows themselves
-        return "; ".join(f"“{left}” ↔ “{right}”" for left, right in answer.items())
+        return "; ".join(f"“{left}” ↔ “{right}”" for left, right in cast(dict, answer).items())
     return f"“{answer}”"
 
 
 def _show_number(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e16:
-        return f"{int(value):,}"
-    return f"{value:.6g}"
+    return number(value, 6, grouped=False)
 
 
 def _verdict(fraction: float, detail: str, kind: str, expected: Answer, *, unit: str = "", note: str = "") -> str:

@@ -203,8 +203,8 @@ def run_quiz(*, lesson: Lesson, store: ProgressStore, term: Terminal, seed: int 
             if turn.quit:
                 status = "stopped"
                 break
-            result = run.answer(instance, turn.answer, hinted=turn.hinted)
-            show_feedback(term, instance, result, lesson)
+            answered = run.answer(instance, turn.answer, hinted=turn.hinted)
+            show_feedback(term, instance, answered, lesson)
     except KeyboardInterrupt:
         status, interrupted = "stopped", True
         term.say()

@@ -15,6 +15,7 @@ from typing import Mapping
 
 from course.errors import ContentError, Diagnostic
 from course.model import Choice, Question, Quiz
+from course.numbers import number
 from course.quiz.expr import ExpressionError, evaluate
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -51,15 +52,9 @@ class QuestionInstance:
 
 
 def format_number(value: float) -> str:
-    """A number as a person reads it in a prompt: integers without a trailing .0, other
-    values with up to 12 significant digits, both with thousands separators
-    (10,000,000,000 rather than 10000000000, which nobody can count at a glance).
-
-    Typed answers accept the separators back (course.quiz.typed.parse_number).
-    """
-    if float(value).is_integer() and abs(value) < 1e16:
-        return f"{int(value):,}"
-    return f"{value:,.12g}"
+    """A number as a person reads it in a prompt (course.numbers.number: 10,000,000,000, not
+    10000000000). Typed answers accept the separators back (course.quiz.typed.parse_number)."""
+    return number(value)
 
 
 def draw_values(question: Question, rng: random.Random) -> dict[str, float]:

@@ -73,7 +73,7 @@ def _test(result: CheckResult, case, several: bool) -> dict:
 
 
 def _summary(result: CheckResult) -> str:
-    lines = [f"**{result.exercise}**: {result.status.value.replace('_', ' ')}, {result.score:g}/{result.max_score:g}"]
+    lines = [f"**{result.exercise}**: {result.status.label}, {result.score:g}/{result.max_score:g}"]
     for text in (result.load_error, result.traceback):
         if text:
             lines.append(code_block(text))

@@ -19,18 +19,12 @@ from typing import Mapping, Sequence
 from course import untrusted
 from course.grading.results import CheckResult, Status
 from course.reports import Results, as_list
+from course.numbers import points as _points
 from course.paths import command
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NOT_XML = re.compile("[\ufffe\uffff]")  # noncharacters: valid Unicode, but XML 1.0 forbids them
 
-STATUS_WORDS = {
-    Status.PASSED: "passed",
-    Status.FAILED: "failed",
-    Status.ERROR: "error",
-    Status.NOT_ATTEMPTED: "not attempted",
-    Status.COULD_NOT_GRADE: "could not grade",
-}
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 70em;
@@ -100,11 +94,13 @@ def write_page(
     title: str = "Check report",
     plots: Mapping[str, Sequence[Path]] | None = None,
     student: str | None = None,
+    captions: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """render_page(...) written to `path` (UTF-8; the folder is created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(results, title=title, plots=plots, student=student), encoding="utf-8")
+    path.write_text(render_page(results, title=title, plots=plots, student=student, captions=captions),
+                    encoding="utf-8")
     return path
 
 
@@ -114,12 +110,15 @@ def render_page(
     title: str = "Check report",
     plots: Mapping[str, Sequence[Path]] | None = None,
     student: str | None = None,
+    captions: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """One self-contained HTML document for `results` (one exercise or a student's several).
 
     plots: exercise id -> picture files (course.plots.feedback.feedback_plots); their PNGs
     are embedded. None: the page has no picture section (e.g. batch grading without plots).
     student: shown under the title (a per-student page of `course grade`).
+    captions: exercise id -> picture kind -> what it shows (course.plots.feedback.captions);
+    without them a picture is captioned by the engine's own kinds.
     """
     results = as_list(results)
     parts = [
@@ -144,7 +143,8 @@ def render_page(
     else:
         parts.append("<p>No results.</p>")
     for result in results:
-        parts += _exercise(result, None if plots is None else list(plots.get(result.exercise, ())), plots is not None)
+        parts += _exercise(result, None if plots is None else list(plots.get(result.exercise, ())), plots is not None,
+                           (captions or {}).get(result.exercise))
     limited = next((r.isolation for r in results if r.isolation and not r.isolation.namespaces), None)
     if limited is not None:
         parts.append(f'<p class="note">Note: isolation {_e(limited.detail)}</p>')
@@ -152,16 +152,17 @@ def render_page(
     return "\n".join(parts) + "\n"
 
 
-def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: bool) -> list[str]:
+def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: bool,
+              captions: Mapping[str, str] | None = None) -> list[str]:
     status = result.status
     where = f' <span class="note">({_e(result.submission)})</span>' if result.submission else ""
     out = [
         f'<section id="{_e(_anchor(result.exercise))}">',
-        f'<h2>{_e(result.exercise)} <span class="status {status.value}">{STATUS_WORDS[status]}</span> '
+        f'<h2>{_e(result.exercise)} <span class="status {status.value}">{status.label}</span> '
         f"{_points(result.score)}/{_points(result.max_score)} points{where}</h2>",
     ]
     if status is Status.NOT_ATTEMPTED:
-        message = result.cases[0].message if result.cases else "not attempted"
+        message = result.cases[0].message if result.cases else Status.NOT_ATTEMPTED.label
         out.append(f"<p>{_e(message)}</p>")
         out.append(f"<p>Write your implementation, then run <code>{_e(command('check ' + result.exercise))}</code> again.</p>")
         out += [f"<p class=\"note\">Note: {_e(note)}</p>" for note in result.notes]
@@ -194,7 +195,7 @@ def _exercise(result: CheckResult, pictures: list[Path] | None, with_pictures: b
 
         out.append(f'<div class="hint">{markdown_html(hint_pointer(result.exercise, result.hints))}</div>')
     if with_pictures:
-        out += _pictures(result, pictures or [])
+        out += _pictures(result, pictures or [], captions)
     if result.showcase is not None:  # after the grade, set apart: it is not part of it
         out.append('<div class="showcase">')
         out.append(f"<h3>{_e(result.showcase.title)}</h3>")
@@ -225,9 +226,10 @@ def _case_table(result: CheckResult) -> list[str]:
     ]
 
 
-def _pictures(result: CheckResult, pictures: list[Path]) -> list[str]:
+def _pictures(result: CheckResult, pictures: list[Path], captions: Mapping[str, str] | None = None) -> list[str]:
     from course.plots.feedback import PLOT_KINDS, plot_case
 
+    kinds = {**PLOT_KINDS, **(captions or {})}
     out = ["<h3>Pictures</h3>"]
     if result.passed:
         out.append("<p>All cases passed: nothing to picture.</p>")
@@ -248,10 +250,10 @@ def _pictures(result: CheckResult, pictures: list[Path]) -> list[str]:
             out.append(f'<p class="note">{_e(case.name)}: no picture for this case (see its message).</p>')
             continue
         for path in files:
-            out += _figure(path, result.exercise, case.name, PLOT_KINDS)
+            out += _figure(path, result.exercise, case.name, kinds)
             drawn = True
     for path in by_case.get(None, []):
-        out += _figure(path, result.exercise, None, PLOT_KINDS)
+        out += _figure(path, result.exercise, None, kinds)
         drawn = True
     if not drawn and result.load_error:
         out.append('<p class="note">The file did not load: no picture.</p>')
@@ -312,5 +314,3 @@ def _anchor(text: str) -> str:
     return "exercise-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"

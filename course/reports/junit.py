@@ -29,7 +29,7 @@ def render(result_or_results: Results, *, name: str = "course check") -> str:
         suite = _suite(result)
         root.append(suite)
         for key in totals:
-            totals[key] += int(suite.get(key))
+            totals[key] += int(suite.get(key, 0))
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", f"{sum(r.seconds for r in results):.3f}")
@@ -61,8 +61,8 @@ def _suite(result: CheckResult) -> ET.Element:
         if case.passed:
             continue
         tag = "error" if errors else "failure"
-        headline = case.message.splitlines()[0] if case.message else case.check
-        problem = ET.SubElement(element, tag, message=clean(headline), type=clean(case.check or "failed"))
+        headline = case.message.splitlines()[0] if case.message else str(case.check or "")
+        problem = ET.SubElement(element, tag, message=clean(headline), type=clean(str(case.check or "failed")))
         body = case.message
         if case.advice:
             body += f"\nknown mistake '{case.mistake}': {case.advice}"

@@ -79,7 +79,7 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
     where = f" ({printable(result.submission)})" if result.submission else ""
     lines = [
         style(f"{result.exercise}{where}: ", bold=True)
-        + style(result.status.value.replace("_", " "), bold=True, fg=status_colour[result.status])
+        + style(result.status.label, bold=True, fg=status_colour[result.status])
         + f", {result.score:g}/{result.max_score:g} points"
     ]
     if result.status is Status.COULD_NOT_GRADE:
@@ -89,7 +89,7 @@ def _one(result: CheckResult, color: bool, unicode: bool, width: int) -> list[st
                        "kept. Run the same command again to retry.", "  ", width=width)
         return lines
     if result.status is Status.NOT_ATTEMPTED:
-        message = printable(result.cases[0].message) if result.cases else "not attempted"
+        message = printable(result.cases[0].message) if result.cases else Status.NOT_ATTEMPTED.label
         lines += _wrap(message, "  ", width=width)
         lines += _wrap(
             f"Write your implementation, then run `{command('check ' + result.exercise)}` again. "

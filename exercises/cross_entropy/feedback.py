@@ -68,7 +68,7 @@ def _perplexity(exercise, case, target: Path) -> Path | None:
     fig, (bars, plane) = style.new_panels(f"{exercise.id}, case '{case.name}': your loss and perplexity",
                                           2, (11.0, 4.0), gridspec_kw={"width_ratios": (0.8, 1.2)})
     style.label(bars, "Loss (nats)", "Result", "Mean cross-entropy over the kept positions")
-    for position, (name, value, colour) in enumerate((("expected", expected[0], style.EXPECTED_COLOUR),
+    for position, (_name, value, colour) in enumerate((("expected", expected[0], style.EXPECTED_COLOUR),
                                                       ("yours", yours[0], style.YOURS_COLOUR))):
         if math.isfinite(value):
             bars.bar(position, value, 0.6, color=colour)

@@ -174,15 +174,15 @@ def exercise_panels(exercise, details, failing, out_dir) -> list[Path]:
 
 
 def _count(n: float) -> str:
-    """124,439,808; a non-integer keeps two decimals."""
-    if not math.isfinite(n):
-        return str(n)
-    return f"{int(n):,}" if float(n).is_integer() else f"{n:,.2f}"
+    from course.numbers import count
+
+    return count(n)
 
 
 def _head(message: str, limit: int = 230) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    from course.plots.kit import headline
+
+    return headline(message, limit)
 
 
 def _student_total(case) -> float | None:

@@ -153,7 +153,7 @@ def showcase(exercise, public):
 
     def render(outcomes) -> str:
         blocks = []
-        for (name, params, prompt, reference, n_new), outcome in zip(prompts, outcomes):
+        for (_name, params, prompt, reference, n_new), outcome in zip(prompts, outcomes):
             text = decode(params, prompt)
             theirs = _continuation(params, prompt, n_new, outcome)
             if reference is None:

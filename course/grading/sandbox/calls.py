@@ -8,7 +8,6 @@ from the files before this one (the TYPE_CHECKING import is for readers and lint
 Everything here runs alongside student code and may be tampered with; that is fine,
 because the grader only ever receives values and compares them itself.
 """
-import os
 import sys
 
 TYPE_CHECKING = False
@@ -47,7 +46,9 @@ def _student_frames(tb, filename: str, keep: int = 20):
     import collections
     import traceback
 
-    head, tail, total = [], collections.deque(maxlen=keep), 0
+    head: list = []
+    tail: collections.deque = collections.deque(maxlen=keep)
+    total = 0
     for frame, lineno in traceback.walk_tb(tb):
         if frame.f_code.co_filename != filename and frame.f_code.co_filename not in _STUDENT_FILES:
             continue
@@ -196,7 +197,7 @@ def run_call(fn, header: dict, arrays: list, budget: Budget, filename: str):
     kwargs = {k: decode_value(v, arrays) for k, v in header["kwargs"].items()}
     reply = {"type": "result", "index": header["index"], "status": "ok", "error": None,
              "value": None, "args_after": [None] * len(args), "kwargs_after": {}}
-    out = []
+    out: list = []
     try:
         value = fn(*args, **kwargs)
     except BaseException as exc:  # SystemExit / KeyboardInterrupt are results too

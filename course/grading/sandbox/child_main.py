@@ -85,7 +85,7 @@ def work(config: dict, in_fd: int, out_fd: int, reader, jail_report) -> None:
         _fatal(out_fd, "numpy could not be imported", exc, jail_report)
     write_frame(out_fd, {"type": "hello", "jail": jail_report, "numpy": numpy.__version__})
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True)  # a crash loses at most one line of output
+        stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a crash loses at most one line
     fn, error = load_submission(config)
     _flush_std()
     if error is not None:

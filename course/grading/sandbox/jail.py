@@ -22,6 +22,11 @@ no home folders, no other student's files.
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the type checker only: the child runs without these imports
+    from collections.abc import Sequence
+    from typing import Any
+
 # Linux constants (uapi headers); the stdlib does not expose them.
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -126,7 +131,7 @@ class Libc:
 
     def clear_capability_sets(self) -> None:
         """capset(2) with effective, permitted and inheritable all empty."""
-        ctypes = self.ctypes
+        ctypes: Any = self.ctypes
 
         class Header(ctypes.Structure):
             _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
@@ -135,7 +140,7 @@ class Libc:
             _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                         ("inheritable", ctypes.c_uint32)]
 
-        header, data = Header(LINUX_CAPABILITY_VERSION_3, 0), (Data * 2)()
+        header, data = Header(LINUX_CAPABILITY_VERSION_3, 0), (Data * 2)()  # type: ignore[operator]
         self._check(self.lib.capset(ctypes.byref(header), data), "capset")
 
 
@@ -174,7 +179,7 @@ def _write(path: str, text: str) -> None:
 # --------------------------------------------------------------------------- the allow-list
 
 
-def allow_list(numpy_dirs: list, exclude: list = ()) -> dict:
+def allow_list(numpy_dirs: list, exclude: "Sequence[str]" = ()) -> dict:
     """What the sandbox may see: {"dirs": [...], "files": [...], "masks": [...], "links": [...]}.
 
     Computed in the child from its own state, so it is right for whichever Python runs
@@ -182,7 +187,10 @@ def allow_list(numpy_dirs: list, exclude: list = ()) -> dict:
     lib-dynload), and `exclude` names numpy's site folder when a warm template has
     already put it there. Paths are real paths (no symlinks), mounted at the same place.
     """
-    dirs, files, masks, links = [], [], [], []
+    dirs: list[str] = []
+    files: list[str] = []
+    masks: list[str] = []
+    links: list = []
 
     def add(path: str) -> None:
         real = os.path.realpath(path)
@@ -282,7 +290,7 @@ def _elf_interpreter(executable: str) -> str:
 
 def _mapped_libraries() -> list:
     """The shared objects this process has mapped (the interpreter's own libraries)."""
-    found = {}  # a library is mapped several times (text, data, ...): each path once
+    found: dict[str, None] = {}  # a library is mapped several times (text, data, ...): each path once
     try:
         with open("/proc/self/maps") as f:
             for line in f:
@@ -424,6 +432,7 @@ def drop_privileges(libc: Libc, jail: dict, last_cap: int) -> None:
     libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     uid = jail.get("uid")
     if jail["mode"] == "root":
+        assert uid is not None  # a root-mode sandbox has a uid of its own
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
@@ -454,7 +463,7 @@ def verify_privileges(jail: dict, status_fd: int) -> None:
         raise OSError(f"still running as uid {status['Uid']}")
 
 
-def enter_jail(libc: Libc, jail: dict, numpy_dirs: list, exclude: list = ()) -> dict:
+def enter_jail(libc: Libc, jail: dict, numpy_dirs: list, exclude: "Sequence[str]" = ()) -> dict:
     """Build the view, make the working folder, drop privileges; return what was achieved.
 
     Runs as PID 1 of the new PID namespace (still privileged there), before any student

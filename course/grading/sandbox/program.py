@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from course.grading.sandbox.records import Limits
@@ -87,7 +88,7 @@ def child_env(home: str, token: str | None) -> dict[str, str]:
 
 
 def load_config(source: str, filename: str, function: str, limits: Limits, mode: str | None,
-                uid: int | None = None, probe: bool = False, cgroup_procs: list[str] = (),
+                uid: int | None = None, probe: bool = False, cgroup_procs: Sequence[str] = (),
                 modules: dict[str, str] | None = None, allowed: tuple[str, ...] = ()) -> dict:
     """The first frame: everything the child needs before it has any inputs.
 

@@ -38,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from typing import IO, cast
 
 from course.grading.sandbox import cgroups, probe, processes, slots
 from course.grading.sandbox.channel import Capture, ResultChannel, StopReason
@@ -135,8 +136,9 @@ class SandboxSession:
             name = f"sbx-{self._slot.number}" if self._slot else f"sbx-p{os.getpid()}-{uuid.uuid4().hex[:8]}"
             self._cgroup = cgroups.SandboxCgroup(where, name, self._limits.memory_bytes, self._limits.processes)
         self._token = None if mode else uuid.uuid4().hex
-        self._workdir = None if mode else tempfile.mkdtemp(prefix="course-sandbox-")
-        home = CHILD_WORKDIR if mode else self._workdir
+        workdir = None if mode else tempfile.mkdtemp(prefix="course-sandbox-")
+        self._workdir = workdir
+        home = CHILD_WORKDIR if workdir is None else workdir
         config = load_config(self._source, self._filename, self._function, self._limits, mode,
                              uid=self._slot.uid if self._slot else None,
                              cgroup_procs=self._cgroup.procs_files() if self._cgroup else (),
@@ -158,7 +160,7 @@ class SandboxSession:
             os.close(out_w)
         self._reaped = False
         for fd in (in_w, out_r, self._child.stdout_fd, self._child.stderr_fd):
-            os.set_blocking(fd, False)
+            os.set_blocking(cast(int, fd), False)  # the child's output pipes are open until it is closed
         self._outbox = bytearray(b"".join(encode_frame(config)))
         self._write_some()
 
@@ -237,12 +239,13 @@ class SandboxSession:
         deadline = time.monotonic() + limits.wall_seconds
         output_cap = max(OUTPUT_KILL_FACTOR * limits.output_bytes, 1 << 20)
         reader = FrameReader(MAX_CHILD_HEADER_BYTES, limits.result_bytes)
-        captures = {self._child.stdout_fd: stdout, self._child.stderr_fd: stderr}
+        child = cast(_Child, self._child)  # spawned by __init__
+        captures = {cast(int, child.stdout_fd): stdout, cast(int, child.stderr_fd): stderr}
         selector = selectors.DefaultSelector()
         try:
             for fd in captures:
                 selector.register(fd, selectors.EVENT_READ)
-            selector.register(self._res_r, selectors.EVENT_READ)
+            selector.register(cast(int, self._res_r), selectors.EVENT_READ)
             writing = False
             while True:
                 self._outbox += sender.release(channel)
@@ -250,9 +253,9 @@ class SandboxSession:
                 if bool(self._outbox) != writing:
                     writing = bool(self._outbox)
                     if writing:
-                        selector.register(self._in_w, selectors.EVENT_WRITE)
+                        selector.register(cast(int, self._in_w), selectors.EVENT_WRITE)
                     else:
-                        selector.unregister(self._in_w)
+                        selector.unregister(cast(int, self._in_w))
                 timeout = deadline - time.monotonic()
                 if timeout <= 0:
                     return StopReason.TIMEOUT
@@ -314,7 +317,7 @@ class SandboxSession:
             if stop is StopReason.TIMEOUT:
                 raise _StartFailed(f"it did not start within {limits.wall_seconds:.1f} s")
             if stop is not StopReason.OUTPUT:
-                raise _StartFailed(_first_error_line(stderr.text()) or f"exit status {self._child.returncode}")
+                raise _StartFailed(_first_error_line(stderr.text()) or f"exit status {cast(_Child, self._child).returncode}")
         out_of_memory = self._cgroup is not None and self._cgroup.out_of_memory()
         if stop is StopReason.PROTOCOL:
             return (Termination.PROTOCOL_ERROR,
@@ -510,10 +513,11 @@ class _StartedChild(_Child):
             pass_fds=(in_r, out_w), env=env, cwd=cwd, start_new_session=True,
         )
         self.pid = self._proc.pid
-        self.stdout_fd = os.dup(self._proc.stdout.fileno())
-        self.stderr_fd = os.dup(self._proc.stderr.fileno())
-        self._proc.stdout.close()
-        self._proc.stderr.close()
+        stdout, stderr = cast(IO[bytes], self._proc.stdout), cast(IO[bytes], self._proc.stderr)  # PIPEs: not None
+        self.stdout_fd = os.dup(stdout.fileno())
+        self.stderr_fd = os.dup(stderr.fileno())
+        stdout.close()
+        stderr.close()
 
     def exited(self) -> bool:
         try:

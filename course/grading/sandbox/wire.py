@@ -26,6 +26,12 @@ import os
 import re
 import struct
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the type checker only: the child runs without these imports
+    from collections.abc import Sequence
+
+    import numpy as np
+
 HEADER_PREFIX = struct.Struct(">I")
 MAX_CHILD_HEADER_BYTES = 64 << 10  # a child header larger than this is an attack or a bug
 MAX_NDIM = 32
@@ -96,7 +102,7 @@ def build_array(dtype, shape: tuple, data) -> "object":
         raise ProtocolError(f"array of shape {_short(list(shape))} cannot be built: {exc}") from None
 
 
-def contiguous(value) -> "object":
+def contiguous(value) -> "np.ndarray":
     """`value` as a C-contiguous plain ndarray, ready to send.
 
     Not np.ascontiguousarray alone: it turns a 0-d array into shape (1,).
@@ -110,7 +116,7 @@ def contiguous(value) -> "object":
 # --------------------------------------------------------------------------- frames
 
 
-def encode_frame(header: dict, arrays: list = ()) -> list:
+def encode_frame(header: dict, arrays: "Sequence" = ()) -> list:
     """The byte chunks of one frame; `arrays` must be C-contiguous plain ndarrays.
 
     The header's "arrays" entry is filled in here so the description can never
@@ -211,7 +217,7 @@ def parse_header(raw: bytes) -> dict:
     return header
 
 
-def write_frame(fd: int, header: dict, arrays: list = ()) -> None:
+def write_frame(fd: int, header: dict, arrays: "Sequence" = ()) -> None:
     """Blocking write of one frame to `fd` (the child's side of a pipe)."""
     for chunk in encode_frame(header, arrays):
         view = memoryview(chunk)
