@@ -119,6 +119,8 @@ def release(state, out: str, force: bool) -> None:
     for exercise_id, public, hidden in report.exercises:
         click.echo(f"  {exercise_id}: {public} public case(s) with stored expected outputs; "
                    f"{hidden} hidden case(s) left out")
+    for held in report.held_back:
+        click.echo(f"  held back: {held} (STUDENT_EDITION = False: its pictures and readings stay with you)")
     click.echo(f"Check it: course --course {shlex.quote(str(report.out))} validate")
 
 

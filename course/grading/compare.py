@@ -408,8 +408,10 @@ def match_mistakes(
     A case matches a mistake exactly when it fails the same way with the same output;
     a case no mistake matches exactly may match one that fails the same telling check,
     or the values check with outputs of the same traits (two mistakes made at once give
-    an output neither gives alone, but each leaves its trace). Ranking: the mistakes that explain the most failures exactly come first, then
-    the most failures at all, then the order the exercise declares them in.
+    an output neither gives alone, but each leaves its trace). Ranking: the mistakes that
+    explain the most failures exactly come first, then the most failures at all, then the
+    order the exercise declares them in; for a public case's matches, only public failures
+    count (hidden cases never change visible text).
     """
     exact: dict[str, list[str]] = {}
     for case in cases:
@@ -427,18 +429,24 @@ def match_mistakes(
         loose[case.name] = [name for name, outcomes in mistakes.items()
                             if case.name in outcomes and same_check(mine, outcomes[case.name], want)]
     order = {name: i for i, name in enumerate(mistakes)}
-    exact_count = {name: sum(name in found for found in exact.values()) for name in mistakes}
-    any_count = {name: exact_count[name] + sum(name in found for found in loose.values()) for name in mistakes}
 
-    def rank(name: str) -> tuple:
-        return (-exact_count[name], -any_count[name], order[name])
+    def ranking(counted: set[str]):
+        """Most failures explained exactly, then at all, among the cases `counted`; then the declared order."""
+        exact_count = {name: sum(name in exact.get(c, ()) for c in counted) for name in mistakes}
+        any_count = {name: exact_count[name] + sum(name in loose.get(c, ()) for c in counted) for name in mistakes}
+        return (lambda name: (-exact_count[name], -any_count[name], order[name])), any_count
 
+    rank, any_count = ranking({c.name for c in cases})
+    # A public case's message is ranked on public evidence alone: what hidden cases did must not
+    # change visible text, and the student edition, which has no hidden case, names the same mistake.
+    rank_public, _ = ranking({c.name for c in cases if c.visibility == "public"})
     matches: dict[str, list[MistakeMatch]] = {}
-    for case_name in [c.name for c in cases]:
-        if exact.get(case_name):
-            matches[case_name] = [MistakeMatch(n, True) for n in sorted(exact[case_name], key=rank)]
-        elif loose.get(case_name):
-            matches[case_name] = [MistakeMatch(n, False) for n in sorted(loose[case_name], key=rank)]
+    for case in cases:
+        key = rank_public if case.visibility == "public" else rank
+        if exact.get(case.name):
+            matches[case.name] = [MistakeMatch(n, True) for n in sorted(exact[case.name], key=key)]
+        elif loose.get(case.name):
+            matches[case.name] = [MistakeMatch(n, False) for n in sorted(loose[case.name], key=key)]
     ranked = sorted((name for name in mistakes if any_count[name]), key=rank)
     return matches, ranked
 

@@ -3,8 +3,10 @@
 An exercise folder may hold `feedback.py` beside `reference.py`: trusted instructor code
 that knows how to look at a failure of *this* exercise, so the engine knows no
 exercise's name. It is loaded in the grader (never in the sandbox), like the reference,
-and ships in the student edition (it holds ways of looking at a failure, not answers).
-It may define any of:
+and ships in the student edition (it holds ways of looking at a failure, not answers),
+unless it says `STUDENT_EDITION = False`: a file whose readings compute the answer
+(param_count's splits any config's count into parts) stays with the instructor, and
+the student edition does without its pictures and readings. It may define any of:
 
     probes(case) -> {kind: [(args, kwargs), ...]}
         extra calls of the student's function that show how a failing public case
@@ -89,6 +91,13 @@ def load_error(exercise: "Exercise") -> str:
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return ""
+
+
+def ships_to_students(exercise: "Exercise") -> bool:
+    """Whether `course release` copies the exercise's feedback.py: it exists, it loads, and it
+    does not say STUDENT_EDITION = False."""
+    module = feedback_module(exercise)
+    return module is not None and getattr(module, "STUDENT_EDITION", True) is not False
 
 
 def hook(exercise: "Exercise", name: str):

@@ -15,6 +15,11 @@ holds nothing a student must not see:
                                    reference, the known mistakes' files)
     exercises/<id>/<starter>.py    as written
     exercises/<id>/<data files>    as written (the inputs are built from them)
+    exercises/<id>/feedback.py     as written, when there is one: the exercise's pictures,
+                                   readings and showcase (course.grading.hooks). It is
+                                   public code, as the engine is; one that says
+                                   STUDENT_EDITION = False (its readings compute the
+                                   answer) is held back
     exercises/<id>/expected.npz    the reference's outputs on the public cases, and what
                                    each known mistake did on them (its output or its error
                                    text, any input it changed in place, its shift_invariant
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from course import model as m
+from course.grading.hooks import FEEDBACK_FILE, ships_to_students
 from course.errors import UsageError
 from course.loader import EXERCISE_FILE, EXPECTED_FILE, LESSON_FILE, MANIFEST_FILE, QUIZ_FILE
 from course.schema import INSTRUCTOR_ONLY, KINDS, SCHEMA_DIR, schema_file, with_header
@@ -73,6 +79,7 @@ class ReleaseReport:
     lessons: list[str] = field(default_factory=list)
     exercises: list[tuple[str, int, int]] = field(default_factory=list)  # id, public cases, hidden left out
     files: list[Path] = field(default_factory=list)  # relative to out
+    held_back: list[str] = field(default_factory=list)  # feedback.py files that compute answers (STUDENT_EDITION = False)
 
 
 def release_course(course: m.Course, out: Path, *, force: bool = False) -> ReleaseReport:
@@ -180,6 +187,10 @@ def _write_edition(course: m.Course, target: Path) -> ReleaseReport:
         write(f"{folder}/{exercise.starter}", copy_from=exercise.starter_path)
         for name in exercise.data:
             write(f"{folder}/{name}", copy_from=exercise.folder / name)
+        if ships_to_students(exercise):  # pictures and readings work in the edition too
+            write(f"{folder}/{FEEDBACK_FILE}", copy_from=exercise.folder / FEEDBACK_FILE)
+        elif (exercise.folder / FEEDBACK_FILE).is_file():
+            report.held_back.append(f"{folder}/{FEEDBACK_FILE}")
         write_expected(exercise, target / folder / EXPECTED_FILE)
         report.files.append(Path(folder) / EXPECTED_FILE)
         public = sum(1 for c in exercise.cases if c.visibility == "public")

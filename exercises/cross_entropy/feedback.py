@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 SCALES = tuple(round(10 ** (k / 6), 6) for k in range(0, 25))  # 1 .. 10,000, 6 per decade
 STABILITY_PROBE = "stability"
 CAPTIONS = {
@@ -101,7 +103,7 @@ def _perplexity(exercise, case, target: Path) -> Path | None:
         note = f" Yours, ({yours[0]}, {yours[1]}), cannot be drawn here."
     plane.legend(loc="upper left", fontsize=7)
     style.finish(fig, f"Expected: loss {expected[0]:.6g}, perplexity {expected[1]:.6g}; yours: loss {yours[0]:.6g}, "
-                      f"perplexity {yours[1]:.6g}.{note} {_first_line(case.message)}")
+                      f"perplexity {yours[1]:.6g}.{note} {headline(case.message, 200)}")
     return style.save(fig, target)[0]
 
 
@@ -145,8 +147,3 @@ def _stability(exercise, case, target: Path) -> Path | None:
     style.finish(fig, "The exact loss is finite at every scale: compute log(sum(exp(x))) as m + log(sum(exp(x - m))) "
                       "with m the largest logit, and never take the log of a probability that may be 0.")
     return style.save(fig, target)[0]
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 CAPTIONS = {"steps": "the error of your logits at each decoding step (each new token)"}
 
 
@@ -64,10 +66,5 @@ def _steps(exercise, case, target: Path) -> Path | None:
             f"{right} of {len(steps)} steps are right. "
     else:
         pattern = "Every step is wrong. " if wrong.all() else ""
-    style.finish(fig, pattern + "Red: beyond the tolerance. Your output: " + _first_line(case.message))
+    style.finish(fig, pattern + "Red: beyond the tolerance. Your output: " + headline(case.message, 200))
     return style.save(fig, target)[0]
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

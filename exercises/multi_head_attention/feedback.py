@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 HEADS_PROBE = "heads"
 CAPTIONS = {"heads": "expected vs your heads side by side (before W_o), and the error of each head"}
 MAX_CONDITION = 1e6  # W_o worse conditioned than this: its inverse would amplify rounding, no picture
@@ -151,7 +153,7 @@ def _heads(exercise, case, target: Path) -> Path | None:
             wrong = int(np.sum(worst > _tolerance(case, wanted)))
             footnote = f"{wrong} of {n_heads} heads differ (red bars). "
     footnote += ("Your heads: your function called on this case's inputs with W_o = I and b_o = 0. Expected heads: "
-                 "(expected output − b_o) · W_o⁻¹. Your output: " + _first_line(case.message))
+                 "(expected output − b_o) · W_o⁻¹. Your output: " + headline(case.message, 200))
     style.finish(fig, footnote)
     return style.save(fig, target)[0]
 
@@ -170,8 +172,3 @@ def _note(ax, text: str) -> None:
     ax.set_yticks([])
     ax.text(0.5, 0.5, style.wrap(text, 34), ha="center", va="center", fontsize=8.5, transform=ax.transAxes,
             color="#333333")
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

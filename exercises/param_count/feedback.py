@@ -10,9 +10,9 @@ count into components, which is what makes a wrong total readable:
                      student's counts for the failing configs drawn on it
     CAPTIONS         what those pictures show (HTML report)
 
-The breakdown is the count split into parts, not the way to compute it: every part is in
-the exercise's instructions, and the student sees it only for a case whose expected total
-they are already shown.
+Splitting any config's count into parts is computing the count: this file is the answer,
+so it stays with the instructor (STUDENT_EDITION = False). A student edition grades
+param_count the same, without these readings and pictures.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+STUDENT_EDITION = False  # course release holds this file back (course.grading.hooks)
 COMPONENTS = ("embeddings", "attention", "feed-forward", "norms", "head")
 MODEL_SIZES_CHART = "parameter-growth"  # the lesson figure the model_sizes picture draws on
 CAPTIONS = {

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 DISTRIBUTION_PROBE = "distribution"
 CAPTIONS = {
     "distribution": "expected vs your distribution, tokens by decreasing logit (removed tokens grey)",
@@ -78,7 +80,7 @@ def _distribution(exercise, case, target: Path) -> Path | None:
     ax.set_ylim(0, high * 1.2)
     ax.legend(loc="upper right", fontsize=7.5)
     style.finish(fig, "Grey: tokens the expected distribution removes (probability exactly 0). "
-                      + _first_line(case.message))
+                      + headline(case.message, 200))
     return style.save(fig, target)[0]
 
 
@@ -140,10 +142,5 @@ def _draws(exercise, case, target: Path) -> Path | None:
         cdf.legend(loc="lower right", fontsize=7)
         note = (f"{len(wrong)} of {len(flat_e)} draws differ; the right panel shows row {row}. With your distribution, "
                 "inverse transform sampling picks the first token id whose cumulative sum exceeds u. ")
-    style.finish(fig, note + _first_line(case.message))
+    style.finish(fig, note + headline(case.message, 200))
     return style.save(fig, target)[0]
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

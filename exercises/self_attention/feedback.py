@@ -1,7 +1,9 @@
 """self_attention's pictures and probe: the attention weights (revealed by the identity as `value`) and the error per query.
 
 Trusted instructor code of this exercise (course.grading.hooks): loaded in the grader,
-never in the sandbox, and called for public cases only.
+never in the sandbox, and called for public cases only. Its expected weights
+(`attention_weights`) are most of the reference, so it stays with the instructor
+(STUDENT_EDITION = False): a student edition draws the engine's pictures of any output.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from course.grading.sandbox.records import CallStatus
 from course.plots import kit, style
 
+STUDENT_EDITION = False  # course release holds this file back (course.grading.hooks)
 WEIGHTS_PROBE = "weights"
 
 CAPTIONS = {

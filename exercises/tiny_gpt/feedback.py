@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 import numpy as np
 
 N_NEW = 48  # characters generated after each public prompt
@@ -244,7 +246,7 @@ def _positions(exercise, case, target: Path) -> Path | None:
     text = decode(params, prompt).replace("\n", "⏎")
     text = text if len(text) <= 80 else text[:79] + "…"
     style.finish(fig, f"Prompt: \"{text}\". Red: beyond the tolerance (rtol 1e-4, atol 1e-4). "
-                      + _first_line(case.message))
+                      + headline(case.message, 200))
     return style.save(fig, target)[0]
 
 
@@ -257,8 +259,3 @@ def _softmax(row):
 
 def _shown(ch: str) -> str:
     return {"\n": "⏎", " ": "␣"}.get(ch, ch)
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.plots.kit import headline  # the first line of a message, shortened
+
 OFF_PROBE = "sublayers_off"
 CAPTIONS = {"residual": "where your block's output differs, and what it does with both sublayers switched off"}
 
@@ -95,7 +97,7 @@ def _residual(exercise, case, target: Path) -> Path | None:
                 verdict = ("With both sublayers switched off a pre-LN block returns x unchanged; yours does not, so "
                            "something normalizes the residual stream itself (a LayerNorm after the sum, or the sum "
                            "started from the normalized copy). ")
-    style.finish(fig, verdict + "Your output: " + _first_line(case.message))
+    style.finish(fig, verdict + "Your output: " + headline(case.message, 200))
     return style.save(fig, target)[0]
 
 
@@ -130,8 +132,3 @@ def _note(ax, text: str) -> None:
     ax.set_yticks([])
     ax.text(0.5, 0.5, style.wrap(text, 34), ha="center", va="center", fontsize=8.5, transform=ax.transAxes,
             color="#333333")
-
-
-def _first_line(message: str, limit: int = 200) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

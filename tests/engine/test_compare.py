@@ -16,7 +16,7 @@ from course.grading.compare import (
     argument_names,
     compare_case,
     exception_type,
-    name_mistakes,
+    match_mistakes, name_mistakes,
     observed,
 )
 from course.grading.sandbox.records import CallOutcome, CallStatus
@@ -721,6 +721,20 @@ def test_the_mistake_that_explains_most_failures_wins_then_the_declared_order():
     assert name_mistakes([c1, c2], student, {"zeta": declared_first_one_case, "alpha": both_cases}) == {"c1": "alpha", "c2": "alpha"}
     # a tie goes to the mistake declared first, whatever its name
     assert name_mistakes([c1], student, {"zeta": declared_first_one_case, "alpha": dict(declared_first_one_case)}) == {"c1": "zeta"}
+
+
+def test_a_public_case_names_its_mistake_on_public_evidence_alone():
+    """Hidden failures may rank the advice, but never change what a public case's message names."""
+    shown, hidden = named_case("shown"), named_case("hidden", visibility="hidden")
+    expected = np.asarray([0.25, 0.75])
+    flat = ok([0.5, 0.5])
+    student = {c.name: mistake_outcome(c, expected, flat) for c in (shown, hidden)}
+    public_only = {"shown": mistake_outcome(shown, expected, flat)}
+    everywhere = {c.name: mistake_outcome(c, expected, flat) for c in (shown, hidden)}
+    matches, ranked = match_mistakes([shown, hidden], student, {"first": public_only, "second": everywhere})
+    assert [m.name for m in matches["shown"]] == ["first", "second"]  # a public tie: the declared order
+    assert [m.name for m in matches["hidden"]] == ["second"]
+    assert ranked == ["second", "first"]  # over every case, "second" explains more
 
 
 def test_cases_without_an_outcome_or_passed_are_skipped_and_the_rest_still_named():

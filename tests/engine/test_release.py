@@ -66,6 +66,10 @@ def test_release_writes_a_student_course_root_that_validates(release):
     assert "edition: student" in (out / "course.yaml").read_text()
 
 
+# param_count's feedback.py splits any config's count into parts; self_attention's computes the weights
+HELD_BACK = ("param_count", "self_attention")
+
+
 def test_release_holds_exactly_the_allowed_files(release):
     out = release["out"]
     names = {p.relative_to(out).as_posix() for p in files_of(out)}
@@ -78,7 +82,12 @@ def test_release_holds_exactly_the_allowed_files(release):
     for exercise in COURSE.exercises:
         for name in ("exercise.yaml", exercise.starter, EXPECTED_FILE, *exercise.data):
             expected.add(f"exercises/{exercise.id}/{name}")
+        if (exercise.folder / "feedback.py").is_file() and exercise.id not in HELD_BACK:
+            expected.add(f"exercises/{exercise.id}/feedback.py")  # pictures, readings and showcase: public code
     assert names == expected
+    assert "exercises/softmax/feedback.py" in names
+    for exercise_id in HELD_BACK:  # their feedback.py computes the answer: it stays with the instructor
+        assert f"held back: exercises/{exercise_id}/feedback.py (STUDENT_EDITION = False" in release["stdout"]
     assert not any(part in ("mistakes", "__pycache__") for p in files_of(out) for part in p.parts)
 
 
@@ -253,8 +262,18 @@ def test_the_release_grades_public_cases_like_the_instructor_edition(student_cou
     student = _public(check_exercise(student_course, student_course.exercise(exercise_id), source,
                                      filename=f"{exercise_id}.py"))
     assert [row[:3] for row in student] == [row[:3] for row in instructor]  # verdicts: passed, check
+    if exercise_id == "param_count":  # its readings ("exactly the size of every bias") are held back
+        instructor = [(*row[:3], _without_reading(row[3]), *row[4:]) for row in instructor]
+        student = [(*row[:3], _without_reading(row[3]), *row[4:]) for row in student]
     assert _without_mistake_names(student) == _without_mistake_names(instructor)  # messages
     assert student == instructor  # and the same known mistakes named, with the same advice
+
+
+def _without_reading(message: str) -> str:
+    """The message without a param_count reading ("; 82,944 fewer: exactly ...")."""
+    head, _, rest = message.partition("\n")
+    parts = [p for p in head.split("; ") if not (" fewer: " in p or " more: " in p)]
+    return "; ".join(parts) + (f"\n{rest}" if rest else "")
 
 
 def test_course_check_on_the_release_gives_the_instructor_verdicts(release, tmp_path):
@@ -271,6 +290,22 @@ def test_course_check_on_the_release_gives_the_instructor_verdicts(release, tmp_
         public = [c for c in theirs["cases"] if c["visibility"] == "public"]
         assert [(c["name"], c["passed"], c["check"], c["message"], c["mistake"]) for c in mine["cases"]] == [
             (c["name"], c["passed"], c["check"], c["message"], c["mistake"]) for c in public]
+
+
+def test_the_release_draws_the_instructor_editions_pictures(release, tmp_path):
+    """The exercise's feedback.py ships: a student's failing check gets the same pictures on the release."""
+    out, env = release["out"], release["env"]
+    submission = tmp_path / "softmax.py"
+    submission.write_text((ROOT / "exercises" / "softmax" / "mistakes" / "no_max_subtraction.py").read_text())
+    drawn = {}
+    for edition, course_args in (("student", ["--course", str(out)]), ("instructor", [])):
+        folder = tmp_path / edition
+        done = run_course(*course_args, "check", "softmax", str(submission), "--plots", str(folder), cwd=tmp_path,
+                          env=env)
+        assert done.returncode == 1, done.stdout + done.stderr
+        drawn[edition] = sorted(p.name for p in folder.glob("*.png"))
+    assert any(name.endswith("-overflow.png") for name in drawn["student"])  # softmax's own picture
+    assert drawn["student"] == drawn["instructor"]
 
 
 # --------------------------------------------------------------------------- OUT and --force
