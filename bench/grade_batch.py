@@ -3,8 +3,8 @@
     .venv/bin/python bench/grade_batch.py [--students 40] [--jobs 2] [--hangs 1] [--keep DIR]
 
 A *submission* is one student's file for one exercise. This writes, in a temporary
-folder, 40 student folders of 5 files each (every student leaves one exercise out,
-in turn): 200 submissions. The files are, in a fixed rotation of 20:
+folder, 40 student folders with a file for every exercise but one (every student
+leaves one exercise out, in turn): 440 submissions for the 12 exercises. The files are, in a fixed rotation of 20:
 
     8  correct            the exercise's reference, as a student's file
     7  known mistake      the exercise's mistakes/*.py, in turn
@@ -18,9 +18,12 @@ in turn): 200 submissions. The files are, in a fixed rotation of 20:
                           10 s time limit (one of the --jobs workers waits that long)
 
 Then, in the same run and on the same machine: `course grade SUBMISSIONS --out DIR
---jobs 2` once (a subprocess, timed from start to exit), and `course check softmax
-<correct file>` five times (median). It prints the time per submission (batch wall
-time / submissions) and the ratio to one check. Target: ratio <= 0.25 with --jobs 2.
+--jobs 2` once (a subprocess, timed from start to exit), and, as the baseline, `course
+check <exercise> <its reference>` five times (median) for every exercise of the mix:
+"one check" is the mean of those medians weighted by each exercise's submissions, so a
+mix with the tiny GPT in it is compared with checks of the tiny GPT too. It prints the
+time per submission (batch wall time / submissions) and the ratio to one check.
+Target: ratio <= 0.25 with --jobs 2.
 """
 from __future__ import annotations
 
@@ -112,7 +115,8 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, subprocess.C
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", type=int, default=40, help="student folders of 5 files each (default 40)")
+    parser.add_argument("--students", type=int, default=40,
+                        help="student folders, each with every exercise but one (default 40)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--hangs", type=int, default=1, help="infinite loops among the hostile files (default 1)")
     parser.add_argument("--checks", type=int, default=5, help="single `course check` runs for the median (default 5)")
@@ -131,20 +135,32 @@ def main() -> None:
         env.pop("COURSE_ROOT", None)
         python = [sys.executable, "-m", "course"]
 
-        correct = base / "softmax.py"
-        correct.write_text((ROOT / "exercises" / "softmax" / "reference.py").read_text())
-        timed(python + ["check", "softmax", str(correct)], env, base)  # warm the file cache once
+        sys.path.insert(0, str(ROOT))
+        from course.loader import load_course
+
+        course = load_course(ROOT)
+        per_exercise = {e.id: len(list(submissions.glob(f"*/{e.id}.py"))) for e in course.exercises}
+        references = base / "references"
+        references.mkdir(exist_ok=True)
+        for exercise in course.exercises:  # what a student's correct file of each exercise is
+            (references / f"{exercise.id}.py").write_text(exercise.reference_path.read_text())
+        timed(python + ["check", "softmax", str(references / "softmax.py")], env, base)  # warm the file cache
         batch_seconds, done = timed(python + ["grade", str(submissions), "--out", str(out),
                                               "--jobs", str(options.jobs)], env, base)
         if done.returncode not in (0, 1):
             sys.exit(f"course grade failed (exit {done.returncode}):\n{done.stderr}")
-        checks = []
-        for _ in range(options.checks):
-            seconds, run = timed(python + ["check", "softmax", str(correct)], env, base)
-            if run.returncode != 0:
-                sys.exit(f"course check failed (exit {run.returncode}):\n{run.stdout}{run.stderr}")
-            checks.append(seconds)
-        one_check = statistics.median(checks)
+        medians = {}
+        for exercise_id, count in per_exercise.items():
+            if not count:
+                continue
+            checks = []
+            for _ in range(options.checks):
+                seconds, run = timed(python + ["check", exercise_id, str(references / f"{exercise_id}.py")], env, base)
+                if run.returncode != 0:
+                    sys.exit(f"course check {exercise_id} failed (exit {run.returncode}):\n{run.stdout}{run.stderr}")
+                checks.append(seconds)
+            medians[exercise_id] = statistics.median(checks)
+        one_check = sum(medians[e] * per_exercise[e] for e in medians) / sum(per_exercise[e] for e in medians)
         per_submission = batch_seconds / total
 
         print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -153,8 +169,9 @@ def main() -> None:
         print("mix: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1])))
         print(f"course grade --jobs {options.jobs}: {batch_seconds:.2f} s for {total} submissions "
               f"= {per_submission * 1000:.0f} ms per submission")
-        print(f"course check (one file, median of {len(checks)}): {one_check * 1000:.0f} ms "
-              f"(runs: {', '.join(f'{c * 1000:.0f}' for c in checks)} ms)")
+        print(f"course check of each exercise's reference (median of {options.checks}): "
+              + ", ".join(f"{e} {m * 1000:.0f} ms" for e, m in medians.items()))
+        print(f"one check, weighted by the mix: {one_check * 1000:.0f} ms")
         print(f"ratio per submission / one check: {per_submission / one_check:.3f} (target <= 0.25)")
     finally:
         if not options.keep:
