@@ -285,8 +285,6 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
         what = ("a name must not be empty" if kind in ("string_too_short", "course") and not str(key).strip()
                 else f"'{key}' is not a valid name here (use a Python-style name: letters, digits and '_')")
         return at(what, parent.key_where or _where(parent, written.where))
-    if kind == "course":
-        return at(item["msg"])
     if kind == "course_expected":
         return at(_type_message(ctx["expected"], here.node))
     if kind in _EXPECTED:
@@ -304,10 +302,10 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
     if kind == "finite_number":
         return at(f"must be a finite number, got {_raw(here.node, item.get('input'))}")
     if kind == "too_short":
-        n = ctx.get("min_length", 1)
-        return at(f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx.get('actual_length', 0)}")
+        n = ctx["min_length"]
+        return at(f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx['actual_length']}")
     if kind == "too_long":
-        return at(f"has {ctx.get('actual_length')} items, more than the {ctx.get('max_length')} allowed")
+        return at(f"has {ctx['actual_length']} items, more than the {ctx['max_length']} allowed")
     if kind == "string_too_short":
         return at("must not be empty")
     if kind == "string_pattern_mismatch":
@@ -315,7 +313,7 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
         if ctx.get("pattern") == m.ID_PATTERN:
             return at(f"'{value}' is not a valid id: use lowercase letters, digits, '-' and '_'")
         return at(f"'{value}' is not a valid Python name")
-    return at(item["msg"])
+    return at(item["msg"])  # a model's own check ("course"): its message is already in the author's terms
 
 
 def _union_message(kind: str, ctx: dict, here: _Step) -> tuple[str, Where | None]:
