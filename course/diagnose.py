@@ -40,7 +40,7 @@ _EXPECTED = {
 
 def explain(error: ValidationError, model: type[BaseModel], root: YNode) -> list[Diagnostic]:
     """Every error of one file's validation, positioned and worded for its author."""
-    errors = error.errors(include_url=False)
+    errors = error.errors()
     locations = [tuple(e["loc"]) for e in errors]
     found: list[Diagnostic] = []
     for item, loc in zip(errors, locations):
@@ -62,26 +62,33 @@ class _Step(typing.NamedTuple):
 
 
 def _strip(tp: Any) -> tuple[Any, list]:
+    """The type without its Annotated metadata and without Optional (a key written is not None),
+    and that metadata."""
     meta: list = []
     while True:
         if isinstance(tp, typing.ForwardRef):  # a recursive type ("Input" inside DictInput)
             tp = tp.__forward_arg__
         if isinstance(tp, str):
             tp = getattr(m, tp, Any)
-        if get_origin(tp) is not Annotated:
+        origin = get_origin(tp)
+        if origin in (Union, types.UnionType) and len(get_args(tp)) == 2 and type(None) in get_args(tp):
+            tp = next(member for member in get_args(tp) if member is not type(None))  # Optional[X]: X
+        elif origin is Annotated:
+            tp, *more = get_args(tp)
+            meta.extend(more)
+        else:
             return tp, meta
-        tp, *more = get_args(tp)
-        meta.extend(more)
 
 
 def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _field_type(model: type[m.CourseModel], key: str) -> Any:
+def _field_type(model: type[m.CourseModel], key: Any) -> Any:
+    """The annotated type of the field a YAML key holds (Any: no such key, or an index)."""
     name = model.yaml_keys().get(key)
     if name is None:
-        return None
+        return Any
     info = model.model_fields[name]
     if not info.metadata:
         return info.annotation
@@ -129,11 +136,8 @@ def _walk(model: type[BaseModel], root: YNode, loc: tuple) -> list[_Step]:
             tp, node, key_where = _walk_from(tp, node, element)
         else:
             chosen = next((member for member in members if element in _tags(member)), None)
-            others = [member for member in members if member is not type(None)]
             if chosen is not None:
                 tp = chosen  # a tag: the same YAML value, now known to be this member
-            elif len(others) == 1:  # Optional[X]: the path goes on inside X
-                tp, node, key_where = _walk_from(others[0], node, element)
         steps.append(_Step(tp, node, key_where))
     return steps
 
@@ -142,9 +146,8 @@ def _walk_from(tp: Any, node: YNode | None, element) -> tuple[Any, YNode | None,
     bare, _ = _strip(tp)
     origin = get_origin(bare)
     if _is_model(bare):
-        field = _field_type(bare, element) if isinstance(element, str) else None
         child, key_where = _child(node, element)
-        return (field if field is not None else Any), child, key_where
+        return _field_type(bare, element), child, key_where
     if origin in (tuple, list):
         args = get_args(bare)
         if len(args) == 2 and args[1] is Ellipsis or len(args) == 1:
@@ -154,11 +157,9 @@ def _walk_from(tp: Any, node: YNode | None, element) -> tuple[Any, YNode | None,
         child, _ = _child(node, element)
         return item, child, None
     if origin in (dict, collections.abc.Mapping, typing.Mapping):
-        key_type, value_type = get_args(bare)
-        if element == "[key]":  # the key itself failed: its position, its text
-            return key_type, node, None
+        # a key that failed ("[key]") is reported at the key, one step up: see _explain_one
         child, key_where = _child(node, element)
-        return value_type, child, key_where
+        return get_args(bare)[1], child, key_where
     child, key_where = _child(node, element)
     return Any, child, key_where
 
@@ -185,8 +186,8 @@ def describe(node: YNode | None) -> str:
     if node.value is None:
         return "nothing (null)"
     kinds = {"str": "text", "int": "a whole number", "float": "a number", "bool": "a boolean",
-             "timestamp": "a date"}
-    return f"{kinds.get(node.tag, node.tag)} '{node.raw}'"
+             "timestamp": "a date"}  # every tag yamlsafe reads a scalar with (null aside)
+    return f"{kinds[node.tag]} '{node.raw}'"
 
 
 def _type_message(expected: str, node: YNode | None) -> str:
@@ -210,11 +211,8 @@ def _bounds(tp: Any) -> dict[str, float]:
     pending = list(meta)
     while pending:
         item = pending.pop()
-        if isinstance(item, FieldInfo):
+        if isinstance(item, FieldInfo):  # Field(ge=..., le=...) holds them as annotated_types.Ge, Le, ...
             pending.extend(item.metadata)
-        elif isinstance(item, annotated_types.Interval):
-            pending.extend(x for x in (annotated_types.Ge(item.ge) if item.ge is not None else None,
-                                       annotated_types.Le(item.le) if item.le is not None else None) if x)
         for name in ("ge", "le", "gt", "lt"):
             value = getattr(item, name, None)
             if isinstance(item, (annotated_types.Ge, annotated_types.Le, annotated_types.Gt, annotated_types.Lt)) \
@@ -273,9 +271,9 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
         return [Diagnostic(where or _where(here, written.where), message)]
 
     if kind == m.PROBLEMS:
-        return [_problem(problem, here.node or written) for problem in ctx["problems"]]
+        return [_problem(problem, written) for problem in ctx["problems"]]
     if kind == "missing":
-        return at(f"missing required key '{loc[-1]}' in {_noun(parent.tp)}", _where(parent, written.where))
+        return at(f"missing required key '{loc[-1]}' in {_noun(parent.tp)}")  # at the mapping that lacks it
     if kind == "extra_forbidden":
         allowed = _strip(parent.tp)[0].yaml_keys() if _is_model(_strip(parent.tp)[0]) else ()
         return at(f"unknown key '{loc[-1]}' in {_noun(parent.tp)}{did_you_mean(loc[-1], allowed)}",
@@ -287,8 +285,6 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
         what = ("a name must not be empty" if kind in ("string_too_short", "course") and not str(key).strip()
                 else f"'{key}' is not a valid name here (use a Python-style name: letters, digits and '_')")
         return at(what, parent.key_where or _where(parent, written.where))
-    if kind == "course":
-        return at(item["msg"])
     if kind == "course_expected":
         return at(_type_message(ctx["expected"], here.node))
     if kind in _EXPECTED:
@@ -306,10 +302,10 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
     if kind == "finite_number":
         return at(f"must be a finite number, got {_raw(here.node, item.get('input'))}")
     if kind == "too_short":
-        n = ctx.get("min_length", 1)
-        return at(f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx.get('actual_length', 0)}")
+        n = ctx["min_length"]
+        return at(f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx['actual_length']}")
     if kind == "too_long":
-        return at(f"has {ctx.get('actual_length')} items, more than the {ctx.get('max_length')} allowed")
+        return at(f"has {ctx['actual_length']} items, more than the {ctx['max_length']} allowed")
     if kind == "string_too_short":
         return at("must not be empty")
     if kind == "string_pattern_mismatch":
@@ -317,7 +313,7 @@ def _explain_one(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], ro
         if ctx.get("pattern") == m.ID_PATTERN:
             return at(f"'{value}' is not a valid id: use lowercase letters, digits, '-' and '_'")
         return at(f"'{value}' is not a valid Python name")
-    return at(item["msg"])
+    return at(item["msg"])  # a model's own check ("course"): its message is already in the author's terms
 
 
 def _union_message(kind: str, ctx: dict, here: _Step) -> tuple[str, Where | None]:
@@ -331,13 +327,13 @@ def _union_message(kind: str, ctx: dict, here: _Step) -> tuple[str, Where | None
             article = "an" if noun[0] in "aeiou" else "a"
             return f"{article} {noun} has exactly one of {', '.join(tags)}; this one has {', '.join(node.value)}", None
         if kind == "union_tag_invalid" and node is not None and node.kind == "map":
-            key = ctx.get("tag", "")
+            key = ctx["tag"]
             return f"unknown {one_key.kind_word} '{key}'{did_you_mean(key, tags)}", (node.keys or {}).get(key)
         return _type_message(one_key.expected, node), None
     if node is None or node.kind != "map":
         return _type_message(f"a mapping for the {noun}", node), None
     kind_node = node.value.get("kind")
-    if kind == "union_tag_not_found" or kind_node is None:
+    if kind_node is None:  # union_tag_not_found
         return f"missing required key 'kind' in {noun} (one of {', '.join(tags)})", None
     if kind_node.kind != "scalar" or kind_node.tag != "str":
         return _type_message("one of: " + ", ".join(tags), kind_node), kind_node.where

@@ -61,12 +61,14 @@ class Context:
             return None
 
     def build(self, model: type[m.CourseModel], path: Path, what: str) -> Any:
-        """The file at `path` validated by `model`, positioned; None (and diagnostics) if it is not valid."""
+        """The file at `path` validated by `model`, positioned; None (and diagnostics) if it is not valid.
+
+        `what` names the kind of file with its article ("an exercise")."""
         node = self.parse(path)
         if node is None:
             return None
         if node.kind != "map":
-            self.error(node.where, f"the top level of a {what} file must be a mapping of keys, got {_describe(node)}")
+            self.error(node.where, f"the top level of {what} file must be a mapping of keys, got {_describe(node)}")
             return None
         from pydantic import ValidationError
 
@@ -150,14 +152,14 @@ def _manifest(ctx: Context, root: Path) -> "m.Manifest":
     path = root / MANIFEST_FILE
     if not path.exists():
         return default
-    manifest = ctx.build(Manifest, path, "course manifest")
+    manifest = ctx.build(Manifest, path, "a course manifest")
     return manifest if manifest is not None else default
 
 
 def _lesson(ctx: Context, path: Path) -> "m.Lesson | None":
     from course import model as m
 
-    lesson = ctx.build(m.Lesson, path, "lesson")
+    lesson = ctx.build(m.Lesson, path, "a lesson")
     if lesson is None:
         return None
     lesson._folder = path.parent
@@ -177,7 +179,7 @@ def _lesson(ctx: Context, path: Path) -> "m.Lesson | None":
 def _quiz(ctx: Context, path: Path, lesson: "m.Lesson | None") -> "m.Quiz | None":
     from course.model import Quiz
 
-    quiz = ctx.build(Quiz, path, "quiz")
+    quiz = ctx.build(Quiz, path, "a quiz")
     if quiz is None or lesson is None:
         return quiz
     if quiz.lesson_id != lesson.id:
@@ -193,7 +195,7 @@ def _quiz(ctx: Context, path: Path, lesson: "m.Lesson | None") -> "m.Quiz | None
 def _exercise(ctx: Context, path: Path, edition: str) -> "m.Exercise | None":
     from course import model as m
 
-    exercise = ctx.build(m.Exercise, path, "exercise")
+    exercise = ctx.build(m.Exercise, path, "an exercise")
     if exercise is None:
         return None
     folder = path.parent
@@ -336,7 +338,7 @@ class ExercisePreview:
     def __init__(self, root: Path, exercise_id: str, launch: dict[str, Any]):
         self.root, self.id = root, exercise_id
         self.function: str = launch["function"]
-        self.imports: tuple[str, ...] = tuple(launch.get("imports", ()))
+        self.imports: tuple[str, ...] = tuple(launch["imports"])
         self.limits = ExerciseLimitsPreview(launch["wall_seconds"], launch["memory_mb"])
         self.starter: str = launch["starter"]
         self.folder = Path(launch["folder"])

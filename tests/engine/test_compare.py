@@ -789,3 +789,71 @@ def test_a_mistake_must_agree_with_the_student_within_the_case_tolerance():
     loose = make_case(rtol=0.0, atol=1e-3)
     student = mistake_outcome(loose, expected, ok([0.5, 0.5]))
     assert name_mistakes([loose], {"c": student}, {"near": {"c": mistake_outcome(loose, expected, ok([0.5, 0.5004]))}}) == {"c": "near"}
+
+
+# --------------------------------------------------------------------------- the entry a message names, an output's traits
+
+
+def test_the_named_entry_of_a_finite_failure_is_the_first_inf_or_nan_where_a_number_is_expected():
+    from course.grading.compare import named_entry
+
+    expected = np.array([[1.0, np.nan], [2.0, 3.0]])
+    got = np.array([[1.0, np.nan], [np.inf, np.nan]])  # the NaN expected at [0, 1] is not a failure
+    assert named_entry(got, expected, make_case(), "finite") == (1, 0)
+    assert named_entry(expected, expected, make_case(), "finite") is None
+    assert named_entry(np.array([1, 2]), np.array([1.0, 2.0]), make_case(), "finite") is None  # ints are finite
+
+
+def test_the_named_entry_of_a_values_failure_is_the_worst_one_as_the_message_says():
+    from course.grading.compare import named_entry
+
+    expected = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    got = expected.copy()
+    got[0, 2], got[1, 1] = 3.3, 5.1  # 10% off, then 2% off
+    assert named_entry(got, expected, make_case(), "values") == (0, 2)
+    verdict = check(make_case(), expected, ok(got))
+    assert "at [0, 2]" in verdict.message
+    assert named_entry(expected + 1e-12, expected, make_case(), "values") is None  # within the tolerance
+
+
+def test_the_named_entry_of_exact_values_is_the_first_that_differs():
+    from course.grading.compare import named_entry
+
+    exact = make_case(checks=["exact_integer"], rtol=0.0, atol=0.0)
+    assert named_entry(np.array([5, 7, 9]), np.array([5, 6, 8]), exact, "values") == (1,)
+    assert named_entry(np.array([5, 6, 8]), np.array([5, 6, 8]), exact, "values") is None
+    mask = np.array([[True, False], [True, True]])
+    assert named_entry(~mask, mask, make_case(), "values") == (0, 0)  # booleans are compared exactly too
+
+
+def test_no_entry_is_named_for_a_single_number_another_shape_or_another_check():
+    from course.grading.compare import named_entry
+
+    assert named_entry(np.float64(2.0), np.float64(1.0), make_case(), "values") is None
+    assert named_entry(np.zeros(3), np.ones(4), make_case(), "values") is None
+    assert named_entry(np.zeros(3), np.ones(3), make_case(), "sums_to_one") is None
+    assert named_entry(np.zeros(2, dtype=complex), np.ones(2, dtype=complex), make_case(), "values") is None
+
+
+def test_output_traits_say_along_which_axes_an_output_is_normalised():
+    from course.grading.compare import output_traits
+
+    rng = np.random.default_rng(0)
+    rows = np.exp(rng.normal(size=(3, 4)))
+    assert output_traits(rows / rows.sum(axis=1, keepdims=True)) == {"sums to 1 along 1"}
+    assert output_traits(rows / rows.sum()) == {"sums to 1 along all"}
+    columns = rng.normal(size=(50, 3))
+    standard = (columns - columns.mean(axis=0)) / columns.std(axis=0)
+    assert output_traits(standard) == {"mean 0 along 0", "std 1 along 0", "mean 0 along all", "std 1 along all"}
+    assert output_traits(rows) == frozenset()
+
+
+def test_output_traits_are_empty_for_outputs_that_cannot_have_them():
+    from course.grading.compare import output_traits
+
+    assert output_traits(np.float64(1.0)) == frozenset()  # a single number
+    assert output_traits(np.array([1.0])) == frozenset()
+    assert output_traits(np.array([0.5, np.nan])) == frozenset()
+    assert output_traits(np.array([True, False])) == frozenset()
+    assert output_traits(np.array([[0.25, 0.75]])) == {"sums to 1 along 1", "sums to 1 along all"}  # axis 0 has 1 row
+    assert output_traits(np.array([0, 1])) == {"sums to 1 along 0", "sums to 1 along all"}  # whole numbers too
