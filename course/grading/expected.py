@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import importlib.util
 import io
 import itertools
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -118,12 +120,19 @@ def expected_outputs(course: Course, exercise: Exercise, arguments: Arguments) -
 
 
 def reference_outputs(exercise: Exercise, arguments: Arguments) -> dict[str, np.ndarray]:
-    """Case name -> the reference's output (instructor edition: reference.py must exist)."""
-    reference = load_trusted(exercise.reference_path, exercise.function)
-    result = {}
-    for name, (args, kwargs) in arguments.items():
+    """Case name -> the reference's output (instructor edition: reference.py must exist).
+
+    Remembered per process (`_remembered`): a batch worker runs the reference once per
+    case, not once per student.
+    """
+    cases = {case.name: case for case in exercise.cases}
+    loaded: list[Callable] = []
+
+    def compute(name: str, args: tuple, kwargs: dict) -> np.ndarray:
+        if not loaded:
+            loaded.append(load_trusted(exercise.reference_path, exercise.function))
         try:
-            value = _quietly(reference, copy.deepcopy(args), copy.deepcopy(kwargs))
+            value = _quietly(loaded[0], copy.deepcopy(args), copy.deepcopy(kwargs))
         except Exception as error:
             raise CourseError(
                 f"{exercise.reference_path}: the reference raised on case '{name}': {type(error).__name__}: {error}"
@@ -131,8 +140,41 @@ def reference_outputs(exercise: Exercise, arguments: Arguments) -> dict[str, np.
         array = np.asarray(value)
         if array.dtype.kind not in "biufc":
             raise CourseError(f"{exercise.reference_path}: the reference returned {type(value).__name__} on case '{name}'")
-        result[name] = array
+        return array
+
+    result = {}
+    for name, (args, kwargs) in arguments.items():
+        result[name] = _remembered(exercise.reference_path, exercise.function, cases.get(name),
+                                   functools.partial(compute, name, args, kwargs))
     return result
+
+
+# What trusted code returned, per process: (file, its size and time, function, the case as
+# written) -> the output. The inputs are a function of the case as written (its seeds), so
+# the same key is the same call. Handed out as copies: no caller can change what is kept.
+_REMEMBERED: dict[tuple, Any] = {}
+_REMEMBERED_LOCK = threading.Lock()
+REMEMBERED_LIMIT = 4096  # entries; past it the memory starts afresh (a long-lived Dask worker)
+
+
+def _remembered(path: Path, function: str, case: Case | None, compute: Callable[[], Any]) -> Any:
+    """compute(), or a copy of what it returned for the same file, function and case before."""
+    try:
+        info = Path(path).stat()
+    except OSError:
+        return compute()
+    if case is None:  # arguments for a case the exercise does not declare: nothing to key on
+        return compute()
+    key = (str(path), info.st_mtime_ns, info.st_size, function, case.model_dump_json())
+    with _REMEMBERED_LOCK:
+        kept = _REMEMBERED.get(key)
+    if kept is None:
+        kept = compute()  # an exception (a broken reference) is raised, never kept
+        with _REMEMBERED_LOCK:
+            if len(_REMEMBERED) >= REMEMBERED_LIMIT:
+                _REMEMBERED.clear()
+            _REMEMBERED[key] = kept
+    return copy.deepcopy(kept)
 
 
 # --------------------------------------------------------------------------- known mistakes
@@ -166,19 +208,28 @@ def mistake_runs(course: Course, exercise: Exercise, arguments: Arguments) -> Mi
 
 
 def instructor_mistake_runs(exercise: Exercise, arguments: Arguments) -> MistakeRuns:
-    """Each mistakes/<name>.py run in-process on each case in `arguments` (and its shifted call)."""
+    """Each mistakes/<name>.py run in-process on each case in `arguments` (and its shifted call);
+    remembered per process, as the reference's outputs are."""
     cases = {case.name: case for case in exercise.cases}
     runs: MistakeRuns = {}
     for mistake in exercise.mistakes:
-        fn = load_trusted(exercise.folder / mistake.file, exercise.function)
-        per_case = {}
-        for name, (args, kwargs) in arguments.items():
-            output = run_trusted(fn, args, kwargs)
+        path = exercise.folder / mistake.file
+        loaded: list[Callable] = []
+
+        def run(name: str, args: tuple, kwargs: dict, path: Path = path, loaded: list = loaded):
+            if not loaded:
+                loaded.append(load_trusted(path, exercise.function))
+            output = run_trusted(loaded[0], args, kwargs)
             shifted = None
             if Check.SHIFT_INVARIANT in cases[name].checks and args:
-                shifted = run_trusted(fn, *shifted_arguments(args, kwargs))
-            per_case[name] = (output, shifted)
-        runs[mistake.name] = per_case
+                shifted = run_trusted(loaded[0], *shifted_arguments(args, kwargs))
+            return output, shifted
+
+        runs[mistake.name] = {
+            name: _remembered(path, exercise.function, cases.get(name),
+                              functools.partial(run, name, args, kwargs))
+            for name, (args, kwargs) in arguments.items()
+        }
     return runs
 
 
