@@ -122,17 +122,15 @@ def expected_outputs(course: Course, exercise: Exercise, arguments: Arguments) -
 def reference_outputs(exercise: Exercise, arguments: Arguments) -> dict[str, np.ndarray]:
     """Case name -> the reference's output (instructor edition: reference.py must exist).
 
-    Remembered per process (`_remembered`): a batch worker runs the reference once per
+    Remembered per process (`_TrustedFile`): a batch worker runs the reference once per
     case, not once per student.
     """
     cases = {case.name: case for case in exercise.cases}
-    loaded: list[Callable] = []
+    reference = _TrustedFile(exercise.reference_path, exercise.function)
 
     def compute(name: str, args: tuple, kwargs: dict) -> np.ndarray:
-        if not loaded:
-            loaded.append(load_trusted(exercise.reference_path, exercise.function))
         try:
-            value = _quietly(loaded[0], copy.deepcopy(args), copy.deepcopy(kwargs))
+            value = _quietly(reference.function, copy.deepcopy(args), copy.deepcopy(kwargs))
         except Exception as error:
             raise CourseError(
                 f"{exercise.reference_path}: the reference raised on case '{name}': {type(error).__name__}: {error}"
@@ -142,11 +140,8 @@ def reference_outputs(exercise: Exercise, arguments: Arguments) -> dict[str, np.
             raise CourseError(f"{exercise.reference_path}: the reference returned {type(value).__name__} on case '{name}'")
         return array
 
-    result = {}
-    for name, (args, kwargs) in arguments.items():
-        result[name] = _remembered(exercise.reference_path, exercise.function, cases.get(name),
-                                   functools.partial(compute, name, args, kwargs))
-    return result
+    return {name: reference.remembered(cases.get(name), functools.partial(compute, name, args, kwargs))
+            for name, (args, kwargs) in arguments.items()}
 
 
 # What trusted code returned, per process: (file, its size and time, function, the case as
@@ -157,24 +152,38 @@ _REMEMBERED_LOCK = threading.Lock()
 REMEMBERED_LIMIT = 4096  # entries; past it the memory starts afresh (a long-lived Dask worker)
 
 
-def _remembered(path: Path, function: str, case: Case | None, compute: Callable[[], Any]) -> Any:
-    """compute(), or a copy of what it returned for the same file, function and case before."""
-    try:
-        info = Path(path).stat()
-    except OSError:
-        return compute()
-    if case is None:  # arguments for a case the exercise does not declare: nothing to key on
-        return compute()
-    key = (str(path), info.st_mtime_ns, info.st_size, function, case.model_dump_json())
-    with _REMEMBERED_LOCK:
-        kept = _REMEMBERED.get(key)
-    if kept is None:
-        kept = compute()  # an exception (a broken reference) is raised, never kept
+class _TrustedFile:
+    """One instructor file's function, imported on first use, with its outputs remembered per case."""
+
+    def __init__(self, path: Path, name: str):
+        self.path, self.name = Path(path), name
+        self._function: Callable | None = None
+        try:
+            info = self.path.stat()
+            self._key: tuple | None = (str(self.path), info.st_mtime_ns, info.st_size, name)
+        except OSError:
+            self._key = None  # load_trusted says what is wrong with the file
+
+    @property
+    def function(self) -> Callable:
+        if self._function is None:
+            self._function = load_trusted(self.path, self.name)
+        return self._function
+
+    def remembered(self, case: Case | None, compute: Callable[[], Any]) -> Any:
+        """compute(), or a copy of what it returned for the same file, function and case before."""
+        if self._key is None or case is None:  # no file to key on, or a case the exercise does not declare
+            return compute()
+        key = (*self._key, case.model_dump_json())
         with _REMEMBERED_LOCK:
-            if len(_REMEMBERED) >= REMEMBERED_LIMIT:
-                _REMEMBERED.clear()
-            _REMEMBERED[key] = kept
-    return copy.deepcopy(kept)
+            kept = _REMEMBERED.get(key)
+        if kept is None:
+            kept = compute()  # an exception (a broken reference) is raised, never kept
+            with _REMEMBERED_LOCK:
+                if len(_REMEMBERED) >= REMEMBERED_LIMIT:
+                    _REMEMBERED.clear()
+                _REMEMBERED[key] = kept
+        return copy.deepcopy(kept)
 
 
 # --------------------------------------------------------------------------- known mistakes
@@ -213,24 +222,22 @@ def instructor_mistake_runs(exercise: Exercise, arguments: Arguments) -> Mistake
     cases = {case.name: case for case in exercise.cases}
     runs: MistakeRuns = {}
     for mistake in exercise.mistakes:
-        path = exercise.folder / mistake.file
-        loaded: list[Callable] = []
-
-        def run(name: str, args: tuple, kwargs: dict, path: Path = path, loaded: list = loaded):
-            if not loaded:
-                loaded.append(load_trusted(path, exercise.function))
-            output = run_trusted(loaded[0], args, kwargs)
-            shifted = None
-            if Check.SHIFT_INVARIANT in cases[name].checks and args:
-                shifted = run_trusted(loaded[0], *shifted_arguments(args, kwargs))
-            return output, shifted
-
+        trusted = _TrustedFile(exercise.folder / mistake.file, exercise.function)
         runs[mistake.name] = {
-            name: _remembered(path, exercise.function, cases.get(name),
-                              functools.partial(run, name, args, kwargs))
+            name: trusted.remembered(cases.get(name), functools.partial(_mistake_call, trusted, cases[name], args,
+                                                                        kwargs))
             for name, (args, kwargs) in arguments.items()
         }
     return runs
+
+
+def _mistake_call(mistake: _TrustedFile, case: Case, args: tuple, kwargs: dict) -> tuple[Observed, Observed | None]:
+    """A known mistake's output on a case, and its shift_invariant output when the case asks for it."""
+    output = run_trusted(mistake.function, args, kwargs)
+    shifted = None
+    if Check.SHIFT_INVARIANT in case.checks and args:
+        shifted = run_trusted(mistake.function, *shifted_arguments(args, kwargs))
+    return output, shifted
 
 
 def run_trusted(fn: Callable, args: tuple, kwargs: dict) -> Observed:

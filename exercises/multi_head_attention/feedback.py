@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.plots.kit import headline  # the first line of a message, shortened
+from course.plots.kit import headline, note_panel  # a message's first line; a panel that says why it is empty
 
 HEADS_PROBE = "heads"
 CAPTIONS = {"heads": "expected vs your heads side by side (before W_o), and the error of each head"}
@@ -119,7 +119,7 @@ def _heads(exercise, case, target: Path) -> Path | None:
                               (axes[1], None if yours is None else yours[index], "Your heads")):
         style.label(ax, title, f"Column (head h = columns h·{d_head} to (h+1)·{d_head} − 1)", "Position")
         if values is None:
-            _note(ax, problem)
+            note_panel(ax, problem)
             continue
         image = ax.imshow(np.where(np.isfinite(values), values, np.nan), cmap=style.diverging_cmap(),
                           vmin=-limit or -1, vmax=limit or 1, aspect="auto")
@@ -135,7 +135,7 @@ def _heads(exercise, case, target: Path) -> Path | None:
     ax = axes[2]
     style.label(ax, "Largest error of each head", "Head", "Largest |yours − expected|")
     if errors is None:
-        _note(ax, "nothing to compare")
+        note_panel(ax, "nothing to compare")
         footnote = ""
     else:
         worst = errors.max(axis=0)
@@ -162,13 +162,3 @@ def _tolerance(case, wanted) -> float:
     import numpy as np
 
     return 1e-6 * float(np.max(np.abs(wanted))) + 1e-9
-
-
-def _note(ax, text: str) -> None:
-    from course.plots import style
-
-    ax.grid(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.text(0.5, 0.5, style.wrap(text, 34), ha="center", va="center", fontsize=8.5, transform=ax.transAxes,
-            color="#333333")

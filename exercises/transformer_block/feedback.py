@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.plots.kit import headline  # the first line of a message, shortened
+from course.plots.kit import headline, note_panel  # a message's first line; a panel that says why it is empty
 
 OFF_PROBE = "sublayers_off"
 CAPTIONS = {"residual": "where your block's output differs, and what it does with both sublayers switched off"}
@@ -80,11 +80,11 @@ def _residual(exercise, case, target: Path) -> Path | None:
                 "Largest |your output − x| over the features")
     verdict = ""
     if probe is None or probe[2].status != "ok" or probe[2].value is None:
-        _note(right, "the extra call with the sublayers switched off did not return an array")
+        note_panel(right, "the extra call with the sublayers switched off did not return an array")
     else:
         off = np.asarray(probe[2].value)
         if off.shape != x.shape or off.dtype.kind not in "biuf":
-            _note(right, f"with the sublayers switched off your function returned shape {tuple(off.shape)}, "
+            note_panel(right, f"with the sublayers switched off your function returned shape {tuple(off.shape)}, "
                          f"expected {tuple(x.shape)}")
         else:
             moved = np.where(np.isfinite(off), np.abs(off.astype(np.float64) - x), np.inf)
@@ -122,13 +122,3 @@ def _per_position(ax, positions, values, lead, style) -> None:
     ax.set_ylim(0, top * 1.2)
     ax.set_xticks(positions)
     ax.legend(loc="best", fontsize=7)
-
-
-def _note(ax, text: str) -> None:
-    from course.plots import style
-
-    ax.grid(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.text(0.5, 0.5, style.wrap(text, 34), ha="center", va="center", fontsize=8.5, transform=ax.transAxes,
-            color="#333333")
