@@ -280,16 +280,12 @@ def _open_store_or_warn():
     return store
 
 
-def _check_once(course, exercise, path: Path, store, options: dict, session=None, source=None, template=None):
-    from course.grading.check import start_for_check
+def _check_once(course, exercise, path: Path, store, options: dict, session=None, source=None):
     from course.grading.submission import read_submission
     from course.services.checking import check_submission
 
     if source is None:
         source = read_submission(path)
-        if template is not None:  # --watch: a sandbox forked from the warm template
-            session = start_for_check(exercise, source, filename=str(path), strict=options["strict"],
-                                      template=template, path=path)
     wanted = options.get("plots") is not None or options.get("html") is not None
     checked = check_submission(course, exercise, source=source, filename=str(path), path=path,
                                strict=options["strict"], progress=store, session=session, pictures=wanted,
@@ -375,17 +371,16 @@ def _watch(course, exercise, path: Path, store, options: dict, session=None, sou
     """Check, then poll mtime and size; check again on every change. Ctrl-C ends it.
 
     Polling (not inotify) so it works on network drives, WSL's /mnt/c and editors that
-    save by renaming. Each re-check forks its sandbox from a warm template (Python and
-    numpy already imported; as isolated as a cold start), so it takes a fraction of the
-    first check. Returns the last check's Status (None when no check finished).
+    save by renaming. Each re-check forks its sandbox from the process's warm template
+    (Python and numpy already imported; as isolated as a cold start), so it takes a
+    fraction of the first check. Returns the last check's Status (None when no check finished).
     """
     from course.errors import CourseError
     from course.grading import sandbox
-    from course.grading.sandbox.template import WarmTemplate
+    from course.grading.sandbox import template as warm
 
-    template = WarmTemplate() if sandbox.isolation_available().namespaces else None
-    if template is not None:
-        template.start()  # it imports numpy while the first check runs
+    if sandbox.isolation_available().namespaces and warm.warm_allowed():
+        warm.shared().start()  # it imports numpy while the first check runs
 
     unicode = sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") in ("utf8", "utf16", "utf32")
     rule = ("─" if unicode else "-") * 72
@@ -408,22 +403,19 @@ def _watch(course, exercise, path: Path, store, options: dict, session=None, sou
             if now is None:
                 click.echo(f"{path} is gone; waiting for it to come back...")
                 continue
-            passed = _checked(course, exercise, path, store, options, CourseError, template=template)
+            passed = _checked(course, exercise, path, store, options, CourseError)
             click.echo(f"\nWatching {path} for changes (Ctrl-C to stop)...")
     except KeyboardInterrupt:
         click.echo("\nstopped watching")
-    finally:
-        if template is not None:
-            template.close()
     return passed
 
 
-def _checked(course, exercise, path, store, options, course_error, session=None, source=None, template=None):
+def _checked(course, exercise, path, store, options, course_error, session=None, source=None):
     """One check inside --watch: a problem with the file is shown, and watching goes on."""
     from course.grading.check import SandboxRefused
 
     try:
-        return _check_once(course, exercise, path, store, options, session, source, template).status
+        return _check_once(course, exercise, path, store, options, session, source).status
     except SandboxRefused:
         raise
     except course_error as error:

@@ -135,16 +135,6 @@ def start_early(root, exercise_id: str, source: str, *, filename: str, strict: b
                          modules=student_modules(exercise, path))
 
 
-def start_for_check(exercise: Exercise, source: str, *, filename: str, strict: bool = False, template=None,
-                    path=None):
-    """A session started now for check_exercise(session=...), or None for an unchanged
-    starter (graded without running anything)."""
-    if is_unchanged_starter(exercise, source):
-        return None
-    return start_session(exercise, source, untrusted.name(filename), strict, template=template,
-                         modules=student_modules(exercise, path))
-
-
 def _preview_exercise(root, exercise_id: str) -> Exercise | None:
     """The exercise from its own exercise.yaml only, or None (then the normal path runs)."""
     from course.loader import preview_exercise
@@ -215,12 +205,11 @@ def sandbox_limits(exercise: Exercise):
     return Limits(wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)), memory_bytes=exercise.limits.memory_mb << 20)
 
 
-def start_session(exercise: Exercise, source: str, filename: str, strict: bool, template=None,
+def start_session(exercise: Exercise, source: str, filename: str, strict: bool,
                   modules: "dict[str, str] | None" = None):
     """The sandbox session for `source`, started now: the child's start-up (namespaces,
     numpy, the submission) overlaps the caller's work. SandboxRefused under --strict.
-
-    template: a warm sandbox template to fork it from (course check --watch)."""
+    Where namespaces are, it is forked from the process's warm template (sandbox/template.py)."""
     from course.grading import sandbox
 
     try:
@@ -230,7 +219,6 @@ def start_session(exercise: Exercise, source: str, filename: str, strict: bool, 
             function=exercise.function,
             limits=sandbox_limits(exercise),
             strict=strict,
-            template=template,
             modules=modules,
             allowed=tuple(getattr(exercise, "imports", ())),
         )

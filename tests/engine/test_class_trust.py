@@ -514,7 +514,11 @@ def _become_subreaper() -> bool:
 
 
 def _sandbox_processes() -> list[int]:
-    """Live sandbox processes descending from this test process (zombies are reaped)."""
+    """Live sandbox processes descending from this test process (zombies are reaped), but
+    for this process's own warm template (sandbox/template.py: it lives as long as we do)."""
+    from course.grading.sandbox import template
+
+    own_template = template.shared_pid()
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -538,7 +542,7 @@ def _sandbox_processes() -> list[int]:
         for child in parents.get(todo.pop(), []):
             todo.append(child)
             state, cmdline = info[child]
-            if CHILD_MARKER in cmdline and state not in (b"Z", b"X"):
+            if CHILD_MARKER in cmdline and state not in (b"Z", b"X") and child != own_template:
                 found.append(child)
     return found
 

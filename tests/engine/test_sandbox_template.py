@@ -55,7 +55,9 @@ def template():
 
 
 def run(source: str, calls, template=None, **limits) -> sandbox.SandboxRun:
-    with sandbox.start(source, filename="f.py", function="f", limits=Limits(**limits), template=template) as session:
+    """One run forked from `template`, or started cold when it is None."""
+    with sandbox.start(source, filename="f.py", function="f", limits=Limits(**limits), template=template,
+                       cold=template is None) as session:
         return session.run(calls)
 
 
@@ -88,7 +90,7 @@ def test_a_forked_sandbox_sees_no_course_either(template, home, tmp_path):
 ])
 def test_hostile_submissions_end_the_same_way_warm_or_cold(body, termination, template, home):
     for warm in (None, template):
-        result = run(body, [Call((1,))], warm, wall_seconds=2, cpu_seconds=4)
+        result = run(body, [Call((1,))], warm, wall_seconds=1, cpu_seconds=2)
         assert result.termination is termination, (warm, result.termination_detail)
         assert result.outcomes[0].status is not CallStatus.OK
 
@@ -165,3 +167,67 @@ def test_without_namespaces_sessions_start_cold(monkeypatch, home):
     finally:
         monkeypatch.undo()
         probe.forget()
+
+
+SESSIONS = textwrap.dedent('''
+    import json, os, sys, threading
+    sys.path.insert(0, sys.argv[1])
+    from course.grading import sandbox
+    from course.grading.sandbox import template
+
+    def check(value):
+        with sandbox.start("def f(x):\\n    return x + 1\\n", filename="f.py", function="f") as session:
+            warm = session._template is not None
+            run = session.run([sandbox.Call((value,))])
+        return {"warm": warm, "value": int(run.outcomes[0].value), "template": template.shared_pid()}
+
+    report = {}
+    # the first three sessions from a thread that then ends: the template must outlive it
+    worker = threading.Thread(target=lambda: report.__setitem__("thread", [check(i) for i in range(3)]))
+    worker.start()
+    worker.join()
+    report["main"] = [check(10), check(11)]
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked grader (a `course grade` worker) gets a template of its own
+        os.close(reader)
+        os.write(writer, json.dumps([check(20 + i) for i in range(3)]).encode())
+        os._exit(0)
+    os.close(writer)
+    report["forked"] = json.loads(os.read(reader, 1 << 16))
+    os.waitpid(child, 0)
+    report["after"] = [check(30)]
+    print(json.dumps(report))
+''')
+
+
+def _sessions_report(env: dict) -> dict:
+    import json
+
+    repo = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", SESSIONS, repo], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_process_forks_its_sessions_from_its_own_template_from_the_third_on(home):
+    report = _sessions_report(dict(os.environ))
+    sessions = report["thread"] + report["main"] + report["after"]
+    assert [s["value"] for s in sessions] == [1, 2, 3, 11, 12, 31]
+    # cold, cold (the template starts meanwhile), then forked, also after the starting thread ended
+    assert [s["warm"] for s in sessions] == [False, False, True, True, True, True]
+    ours = report["thread"][2]["template"]
+    assert ours and report["main"][0]["template"] == report["after"][0]["template"] == ours  # one template
+    forked = report["forked"]
+    assert [s["value"] for s in forked] == [21, 22, 23]
+    assert [s["warm"] for s in forked] == [False, False, True]
+    assert forked[2]["template"] not in (None, ours)  # its own, not the parent's
+
+
+def test_course_sandbox_warm_0_starts_every_session_cold(home):
+    report = _sessions_report(dict(os.environ, COURSE_SANDBOX_WARM="0"))
+    sessions = report["thread"] + report["main"] + report["forked"] + report["after"]
+    assert [s["value"] for s in sessions] == [1, 2, 3, 11, 12, 21, 22, 23, 31]
+    assert not any(s["warm"] for s in sessions)
+    assert all(s["template"] is None for s in sessions)

@@ -16,7 +16,7 @@ Where each part lives:
     cgroups.py     memory and process caps for each sandbox as a whole
     program.py     the child program and its first frame
     session.py     one sandbox from start to clean-up (SandboxSession)
-    template.py    a warm template that forks sandboxes with numpy already imported (--watch)
+    template.py    the warm template that forks sandboxes with numpy already imported
     channel.py     the result channel, checked frame by frame, and why reading stopped
     processes.py   killing, finding and describing processes
     wire.py        the frame format (both sides)
@@ -66,18 +66,21 @@ def isolation_available() -> Isolation:
 
 
 def start(source: str, *, filename: str, function: str, limits: Limits = Limits(),
-          strict: bool = False, template=None, modules: dict[str, str] | None = None,
+          strict: bool = False, template=None, cold: bool = False, modules: dict[str, str] | None = None,
           allowed: Sequence[str] = ()) -> SandboxSession:
     """Start the child now: it imports numpy and the submission while the caller works.
 
     strict: raise SandboxUnavailable instead of running without namespaces.
     template: a WarmTemplate (template.py) to fork the sandbox from, with numpy already
-    imported; as isolated as a cold start, and much faster to start.
+    imported; as isolated as a cold start, and much faster to start. By default, where
+    namespaces are, the process's shared template (template.shared()).
+    cold: start a new interpreter for this one instead (what COURSE_SANDBOX_WARM=0 does
+    for every session of the process).
     modules: other files of the student's that the submission may import, name -> source;
     allowed: every name the exercise lets it import (a missing file is then named as such).
     """
     return SandboxSession(source, filename=filename, function=function, limits=limits, strict=strict,
-                          template=template, modules=modules, allowed=allowed)
+                          template=template, cold=cold, modules=modules, allowed=allowed)
 
 
 def run(source: str, *, filename: str, function: str, calls: Sequence[Call],

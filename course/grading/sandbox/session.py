@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from typing import IO, cast
 
 from course.grading.sandbox import cgroups, probe, processes, slots
+from course.grading.sandbox import template as warm
 from course.grading.sandbox.channel import Capture, ResultChannel, StopReason
 from course.grading.sandbox.program import (
     CHILD_WORKDIR,
@@ -79,8 +80,8 @@ class SandboxSession:
     """One child process tree running one submission. Use sandbox.start() to make one."""
 
     def __init__(self, source: str, *, filename: str, function: str, limits: Limits,
-                 strict: bool = False, template=None, modules: dict[str, str] | None = None,
-                 allowed: Sequence[str] = ()) -> None:
+                 strict: bool = False, template=None, cold: bool = False,
+                 modules: dict[str, str] | None = None, allowed: Sequence[str] = ()) -> None:
         self._source, self._filename, self._function = source, filename, function
         self._modules, self._allowed = dict(modules or {}), tuple(allowed)
         self._limits = limits
@@ -106,6 +107,8 @@ class SandboxSession:
         self._isolation = probe.isolation(found.mode, found.reason)
         # A warm template forks sandboxes only where namespaces are: there the init reports
         # the worker's wait status, which the template's children cannot give the grader.
+        if template is None and not cold and found.mode is not None and warm.warm_allowed():
+            template = warm.for_new_session()
         self._template = template if found.mode is not None else None
         self._spawn()
 

@@ -1,7 +1,10 @@
 """A warm sandbox template: Python and numpy started once, a fresh sandbox forked per check.
 
-`course check --watch` re-checks a file on every save. A sandbox's start-up is mostly
-a new interpreter and numpy's import (~0.1 s of CPU); a template pays that once. It
+A sandbox's start-up is mostly a new interpreter and numpy's import (~0.1 s of CPU); a
+template pays that once per grading process. From its third session on, every session
+of a process forks from the process's shared template (for_new_session(): `course
+verify`'s and `course grade`'s workers, the re-checks of `course check --watch`), unless
+the caller asks for a cold start or COURSE_SANDBOX_WARM=0 says so for the process. It
 is the child program started in template mode (child_main.template): it imports numpy
 and then, per request, forks an outer process that does everything a freshly started
 one does (reads its own first frame, joins its own cgroup, enters new namespaces,
@@ -15,20 +18,31 @@ and every sandbox it forked dies with it.
 Only where the machine gives namespaces (a forked sandbox's init reports the worker's
 wait status; without namespaces sessions start cold). A template that has died is
 replaced on the next spawn.
+
+The shared template is started by a thread that lives as long as the process (_Keeper):
+the kernel sends the parent-death signal when the *thread* that forked a child ends, so
+a template started by a short-lived worker thread would die, and take the sandboxes it
+forked with it, while other threads still used it. A process forked from a grader (a
+`course grade` worker) gets a template of its own on first use.
 """
 from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
 import threading
+from typing import Callable, TypeVar
 
 from course.grading.sandbox import processes
 from course.grading.sandbox.program import CHILD_WORKDIR, child_env, child_program, numpy_paths
 
 READY_TIMEOUT = 30.0
+WARM_ENV = "COURSE_SANDBOX_WARM"  # "0": every session of the process starts cold
+
+T = TypeVar("T")
 
 
 class TemplateFailed(OSError):
@@ -38,10 +52,17 @@ class TemplateFailed(OSError):
 class WarmTemplate:
     """One template process and its control socket (thread-safe: one request at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keeper: "_Keeper | None" = None) -> None:
         self._lock = threading.Lock()
+        self._keeper = keeper  # the thread that starts the template process (None: the caller's)
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The template process's pid while it runs (tests tell it from a left-over sandbox)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def start(self) -> None:
         """Start the template now (it imports numpy meanwhile); spawn() waits until it is ready."""
@@ -53,14 +74,20 @@ class WarmTemplate:
             return
         self._stop()
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # one message each
-        try:
-            self._proc = subprocess.Popen(
+        def launch() -> subprocess.Popen:
+            return subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", child_program(), "template", str(theirs.fileno()),
                  str(os.getpid())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),), env=child_env(CHILD_WORKDIR, None), cwd="/",
                 start_new_session=True,
             )
+
+        try:
+            self._proc = self._keeper.call(launch) if self._keeper is not None else launch()
+        except BaseException:
+            mine.close()
+            raise
         finally:
             theirs.close()
         self._control = mine
@@ -136,9 +163,100 @@ class WarmTemplate:
             self._proc.wait()                 # they die with it through their parent-death signal
             self._proc = None
 
+    def _disown(self) -> None:
+        """In a forked child: drop the parent's template without touching it (it is the parent's)."""
+        if self._control is not None:
+            self._control.close()
+        self._control, self._proc = None, None
+
     def __enter__(self) -> "WarmTemplate":
         self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Keeper:
+    """A daemon thread that runs what it is given, for as long as the process lives.
+
+    The shared template is started here, so its parent-death signal fires when the
+    process ends, not when whichever thread first needed a sandbox ends."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="course-sandbox-template", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            function, answer = self._requests.get()
+            try:
+                answer.put((True, function()))
+            except BaseException as error:  # handed to the caller, who raises it
+                answer.put((False, error))
+
+    def call(self, function: Callable[[], T]) -> T:
+        answer: queue.SimpleQueue = queue.SimpleQueue()
+        self._requests.put((function, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+
+_shared: WarmTemplate | None = None
+_shared_lock = threading.Lock()
+_cold_starts = 0  # sessions of this process started cold so far
+
+
+def warm_allowed() -> bool:
+    """False when COURSE_SANDBOX_WARM=0 asks every session of this process to start cold."""
+    return os.environ.get(WARM_ENV, "").strip() != "0"
+
+
+def shared() -> WarmTemplate:
+    """This process's warm template, created on first use (its process starts on first spawn)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = WarmTemplate(keeper=_Keeper())
+        return _shared
+
+
+def for_new_session() -> WarmTemplate | None:
+    """The template a new session of this process forks from, or None: start it cold.
+
+    A process's first session starts cold: its start overlaps the caller's work, and a
+    process that runs one check (`course check`) pays for no template. The second
+    starts cold too, and starts the shared template meanwhile; every later session forks
+    from it. A template started earlier (--watch) is used at once."""
+    global _cold_starts
+    with _shared_lock:
+        if _shared is None and _cold_starts < 2:
+            _cold_starts += 1
+            if _cold_starts == 1:
+                return None
+    template = shared()
+    if _cold_starts == 2:
+        with _shared_lock:
+            _cold_starts += 1
+        template.start()  # it imports numpy while the second session runs cold
+        return None
+    return template
+
+
+def shared_pid() -> int | None:
+    """The pid of this process's shared template while it runs, else None."""
+    template = _shared
+    return template.pid if template is not None else None
+
+
+def _forget_in_child() -> None:
+    """After fork: the parent's template and lock are the parent's; this process starts its own."""
+    global _shared, _shared_lock, _cold_starts
+    if _shared is not None:
+        _shared._disown()
+    _shared, _shared_lock, _cold_starts = None, threading.Lock(), 0
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
