@@ -440,9 +440,13 @@ def _with_showcase(result: CheckResult, exercise, source, filename, strict, modu
         if not plan:
             return result
         calls = [sandbox.Call(tuple(args), dict(kwargs)) for args, kwargs in plan["calls"]]
+        limits = sandbox_limits(exercise)
+        if plan.get("wall_seconds"):
+            wall = min(float(plan["wall_seconds"]), limits.wall_seconds)
+            limits = replace(limits, wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)))
         session = sandbox.start(
             source + "\n" + plan["wrapper"], filename=filename, function=plan["function"],
-            limits=sandbox_limits(exercise), strict=strict, modules=modules,
+            limits=limits, strict=strict, modules=modules,
             allowed=tuple(getattr(exercise, "imports", ())),
         )
         with session:

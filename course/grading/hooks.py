@@ -35,6 +35,9 @@ the student edition does without its pictures and readings. It may define any of
                         outcomes of the calls in order (course.grading.compare.Observed:
                         status, value); it alone decides what is shown, so it shows
                         what it derives from returned arrays, never text the code chose
+            "wall_seconds": optional, the showcase's own time limit (at most the
+                        exercise's): an extra after the grade should not keep a
+                        student waiting for a model that never finishes
         The wrapper runs in a second sandbox session (the exercise's limits, the
         student's imported files); only arrays come back. E.g. tiny_gpt: a greedy
         decoding loop around the student's forward pass returns token ids, which

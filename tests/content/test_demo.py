@@ -86,6 +86,7 @@ def test_the_demo_will_not_write_into_a_folder_it_did_not_make(tmp_path):
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["thesis.tex"]
 
 
+@pytest.mark.slow
 def test_the_demo_works_after_a_plain_install(tmp_path):
     """pip install (not editable) into a --target, then the demo from an unrelated folder:
     the sample files must have been shipped as package data."""

@@ -96,6 +96,7 @@ def run_autograder(root: Path, files: dict[str, str], env: dict | None = None) -
     return data
 
 
+@pytest.mark.slow
 def test_the_zip_follows_gradescopes_layout(built):
     with zipfile.ZipFile(built) as z:
         names = z.namelist()
@@ -114,6 +115,7 @@ def test_the_zip_follows_gradescopes_layout(built):
     assert "--no-index" in setup and "pypi" not in setup.lower()
 
 
+@pytest.mark.slow
 def test_a_submission_gets_one_test_per_case_with_hidden_cases_after_published(harness):
     data = run_autograder(harness, {"softmax.py": source("softmax", "mistakes/no_max_subtraction.py"),
                                     "causal_mask.py": source("causal_mask"), "layer_norm.py": "not graded\n"})
@@ -132,6 +134,7 @@ def test_a_submission_gets_one_test_per_case_with_hidden_cases_after_published(h
     assert overflow["status"] == "failed" and "maximum" in overflow["output"]
 
 
+@pytest.mark.slow
 def test_a_missing_file_scores_zero_and_a_nested_one_is_found(harness):
     data = run_autograder(harness, {"my-work/softmax.py": source("softmax")})
     softmax = [t for t in data["tests"] if t["name"].startswith("softmax: ")]
@@ -141,6 +144,7 @@ def test_a_missing_file_scores_zero_and_a_nested_one_is_found(harness):
     assert all(t["score"] == 0 and "not submitted" in t["output"] for t in missing)
 
 
+@pytest.mark.slow
 def test_hostile_submissions_are_graded_not_trusted(harness):
     data = run_autograder(harness, {
         "softmax.py": "import json, os\nos.makedirs('/autograder/results', exist_ok=True)\n"
@@ -150,6 +154,7 @@ def test_hostile_submissions_are_graded_not_trusted(harness):
     assert all(t["status"] == "failed" for t in data["tests"])
 
 
+@pytest.mark.slow
 def test_results_json_says_why_when_grading_fails(harness, tmp_path):
     broken = tmp_path / "autograder"
     shutil.copytree(harness, broken, symlinks=True)
@@ -162,6 +167,7 @@ def test_results_json_says_why_when_grading_fails(harness, tmp_path):
     assert data["tests"][0]["name"] == "Autograder could not run" and data["tests"][0]["visibility"] == "visible"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
                     reason="the literal /autograder needs root and unshare (a private mount namespace)")
 def test_the_scripts_work_at_the_literal_autograder_path(built, tmp_path):

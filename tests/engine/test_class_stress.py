@@ -20,6 +20,8 @@ import pytest
 
 from test_class_trust import CORRECT, _become_subreaper, _sandbox_processes, tiny_course
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: the end-to-end tier
+
 CORRECT_STUDENTS = 200
 HOSTILE_STUDENTS = 10
 JOBS = 16
@@ -106,6 +108,9 @@ def test_a_class_of_200_with_10_hostile_students_graded_with_16_jobs(tmp_path):
     assert not _host_shm_keys() & HOSTILE_KEYS  # the hostile segments died with their sandboxes
     assert {p.name for p in Path("/tmp").glob("course-sandbox-*")} <= before_tmp
     if os.path.isdir("/dev/shm"):
-        assert set(os.listdir("/dev/shm")) <= before_shm
+        # sem.mp-*: multiprocessing's named semaphores, made by other processes of the machine
+        # (the Dask workers of a test running meanwhile); the grader makes none (fork and pipes)
+        left = {name for name in os.listdir("/dev/shm") if not name.startswith("sem.mp-")}
+        assert left <= before_shm
     assert _fingerprint(subs) == submitted  # nothing was written among the submissions
     print(f"\n{CORRECT_STUDENTS + HOSTILE_STUDENTS} students graded with --jobs {JOBS} in {seconds:.1f} s")

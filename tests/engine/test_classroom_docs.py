@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: the end-to-end tier
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "classroom.md"
 SKIP = re.compile(r"<!-- not run by tests/engine/test_classroom_docs\.py: (.+?) -->\s*$")

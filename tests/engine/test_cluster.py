@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: the end-to-end tier
+
 pytest.importorskip("distributed", reason="the Dask tests need dask[distributed] (pip install '.[test]')")
 
 from course.paths import builtin_root  # noqa: E402

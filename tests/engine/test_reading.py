@@ -93,6 +93,7 @@ def test_help_does_not_import_numpy_matplotlib_or_rich(tmp_path):
     assert not imported & {"numpy", "matplotlib", "rich", "markdown_it", "pygments"}, imported
 
 
+@pytest.mark.slow
 def test_a_plain_install_ships_the_course_and_finds_it_from_any_folder(tmp_path):
     """`pip install .` (not editable) must carry content/ and exercises/ inside the package."""
     target = tmp_path / "site"

@@ -43,6 +43,7 @@ from course.grading.sandbox import (
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "course"
 FAST = Limits(wall_seconds=2.0, cpu_seconds=4)
+DEADLINE = Limits(wall_seconds=1.0, cpu_seconds=4)  # for runs that must end at the time limit: 1 s of waiting each
 SLACK = 3.0  # seconds a run may take beyond its wall limit (start-up, kill, reap)
 
 # Printed at import by every hostile submission, read back by assert_no_survivors.
@@ -256,13 +257,13 @@ def test_in_place_modification_is_visible_in_args_after():
 
 def test_timeout_in_the_third_of_five_calls_keeps_the_first_two():
     source = "def f(i):\n    if i == 2:\n        while True:\n            pass\n    return i * 10\n"
-    run = timed_run(source, [Call((i,)) for i in range(5)], function="f")
+    run = timed_run(source, [Call((i,)) for i in range(5)], function="f", limits=DEADLINE)
     assert run.termination is Termination.TIMEOUT
-    assert run.termination_detail == "stopped after 2.0 s (time limit)"
+    assert run.termination_detail == "stopped after 1.0 s (time limit)"
     assert [o.status for o in run.outcomes] == [CallStatus.OK] * 2 + [CallStatus.NOT_RUN] * 3
     assert [int(o.value) for o in run.outcomes[:2]] == [0, 10]
-    assert run.outcomes[2].error == "did not return: stopped after 2.0 s (time limit)"
-    assert run.outcomes[3].error == "not run: stopped after 2.0 s (time limit)"
+    assert run.outcomes[2].error == "did not return: stopped after 1.0 s (time limit)"
+    assert run.outcomes[3].error == "not run: stopped after 1.0 s (time limit)"
 
 
 def test_session_overlaps_start_up_with_the_parents_work():
@@ -564,17 +565,17 @@ def _scratch_dir_outside_tmp() -> Path:
     ids=["infinite-loop", "ignore-sigterm-loop", "sleep"],
 )
 def test_endless_calls_are_stopped_at_the_deadline(body):
-    run = timed_run(hostile(body), [Call((1,))])
+    run = timed_run(hostile(body), [Call((1,))], limits=DEADLINE)
     assert run.termination is Termination.TIMEOUT
-    assert run.termination_detail == "stopped after 2.0 s (time limit)"
+    assert run.termination_detail == "stopped after 1.0 s (time limit)"
     assert run.outcomes[0].status is CallStatus.NOT_RUN
     assert_no_survivors(run)
 
 
 def test_endless_import_is_stopped_at_the_deadline():
-    run = timed_run(hostile("while True:\n    pass\n"), [Call((1,))])
+    run = timed_run(hostile("while True:\n    pass\n"), [Call((1,))], limits=DEADLINE)
     assert run.termination is Termination.TIMEOUT and not run.loaded
-    assert run.load_error == "importing the file did not finish: stopped after 2.0 s (time limit)"
+    assert run.load_error == "importing the file did not finish: stopped after 1.0 s (time limit)"
     assert_no_survivors(run)
 
 

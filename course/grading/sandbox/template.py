@@ -27,14 +27,17 @@ forked with it, while other threads still used it. A process forked from a grade
 """
 from __future__ import annotations
 
-import json
 import os
-import queue
-import socket
 import subprocess
 import sys
 import threading
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import socket
+
+# json, queue and socket are imported where used: every grading process imports this module
+# (session.py asks it for the template of each session), and `course check` starts one sandbox.
 
 from course.grading.sandbox import processes
 from course.grading.sandbox.program import CHILD_WORKDIR, child_env, child_program, numpy_paths
@@ -56,7 +59,7 @@ class WarmTemplate:
         self._lock = threading.Lock()
         self._keeper = keeper  # the thread that starts the template process (None: the caller's)
         self._proc: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
+        self._control: "socket.socket | None" = None
 
     @property
     def pid(self) -> int | None:
@@ -70,6 +73,9 @@ class WarmTemplate:
             self._start()
 
     def _start(self) -> None:
+        import json
+        import socket
+
         if self._proc is not None and self._proc.poll() is None:
             return
         self._stop()
@@ -112,6 +118,8 @@ class WarmTemplate:
 
     def spawn(self, in_r: int, out_w: int) -> tuple[int, int, int]:
         """Fork a sandbox's outer process on these pipes; (its pid, its stdout, its stderr) to read."""
+        import socket
+
         with self._lock:
             for attempt in (1, 2):  # a template that died is replaced once
                 self._start()
@@ -184,6 +192,8 @@ class _Keeper:
     process ends, not when whichever thread first needed a sandbox ends."""
 
     def __init__(self) -> None:
+        import queue
+
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._serve, name="course-sandbox-template", daemon=True).start()
 
@@ -196,6 +206,8 @@ class _Keeper:
                 answer.put((False, error))
 
     def call(self, function: Callable[[], T]) -> T:
+        import queue
+
         answer: queue.SimpleQueue = queue.SimpleQueue()
         self._requests.put((function, answer))
         ok, value = answer.get()
