@@ -77,7 +77,18 @@ def _register() -> None:
 _register()
 
 
+# One BLAS thread unless the user says otherwise: the engine's own arrays are small and its
+# parallel work is processes (the workers of grade and verify, the sandboxes). OpenBLAS otherwise
+# starts a thread per CPU when numpy is imported: ~80 ms of a `course check` on 2 CPUs, and
+# spinning threads that compete with the sandboxes. Set before anything imports numpy.
+SINGLE_THREADED_BLAS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main() -> None:
+    import os
+
+    for name in SINGLE_THREADED_BLAS:
+        os.environ.setdefault(name, "1")
     try:
         cli(prog_name="course")
     finally:

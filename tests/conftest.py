@@ -8,12 +8,28 @@ instead of once per test. tests/engine/test_course_cache.py gives its tests thei
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+# What `course` itself does (course/cli.py: main): one BLAS thread. In-process commands run through
+# click's CliRunner, not main(), so the tests set it here, before anything imports numpy; the
+# `course` processes they start inherit it. (With a BLAS thread per CPU in each xdist worker,
+# next to the sandboxes, the spinning threads made numpy's small products ten times slower.)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # coursefactory and the shared helpers, from any folder
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: two workers per CPU. Much of a test's time is spent waiting for what it
+    started (a sandbox at its time limit, a `course grade` process, a pexpect session), and a
+    second worker per CPU fills that time: on 2 CPUs the README's command took 115 s with 2
+    workers, 104 s with 4 (both CPUs busy throughout)."""
+    return 2 * (os.cpu_count() or 1)
 
 
 @pytest.fixture(scope="session")

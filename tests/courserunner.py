@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Iterator
 
 # Commands that run the same in-process: they parse, call the engine and print. Not here:
-# grade, merge, verify, autograder (worker processes forked from the grader), demo (the README's
+# grade, verify, autograder (worker processes forked from the grader), demo (the README's
 # command as a user runs it), and anything with --watch (a signal ends it).
 IN_PROCESS = {"lessons", "read", "exercises", "start", "hint", "check", "quiz", "review", "progress", "validate",
-              "schema", "figures", "release", "export"}
+              "schema", "figures", "release", "export", "merge"}
 
 
 # Settings read once per process (course.grading.sandbox.probe): a test that sets one needs a new process.

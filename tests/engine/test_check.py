@@ -580,3 +580,33 @@ def test_a_student_release_grades_from_stored_vectors(tmp_path, home):
     bad = run_course("--course", str(student), "check", "double", "triple.py", "--format", "json", cwd=tmp_path)
     report = json.loads(bad.stdout)
     assert report["advice"] == ["multiply by two, not three"]
+
+
+# --------------------------------------------------------------------------- one BLAS thread
+
+THREADS_AFTER_A_CHECK = textwrap.dedent('''
+    import os, sys
+    from course.cli import main
+    sys.argv = ["course", "check", "softmax", sys.argv[1]]
+    try:
+        main()
+    except SystemExit:
+        pass
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    print(status["Threads"].strip(), os.environ.get("OPENBLAS_NUM_THREADS"), file=sys.stderr)
+''')
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="counts threads in /proc")
+def test_course_runs_numpy_on_one_blas_thread_unless_told_otherwise(tmp_path, home):
+    submission = copy_submission(COURSE.exercise("softmax").folder / "reference.py", tmp_path, "softmax")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    found = {}
+    for setting in (None, "2"):
+        run_env = dict(env, **({"OPENBLAS_NUM_THREADS": setting} if setting else {}))
+        done = subprocess.run([sys.executable, "-c", THREADS_AFTER_A_CHECK, str(submission)], cwd=tmp_path,
+                              env=run_env, capture_output=True, text=True, timeout=120)
+        assert "passed, 9/9 points" in done.stdout, done.stdout + done.stderr
+        found[setting] = done.stderr.split()[-2:]
+    assert found[None] == ["1", "1"]  # numpy imported, the check done: no BLAS thread was started
+    assert found["2"][1] == "2" and int(found["2"][0]) >= 2  # the user's own setting is kept
