@@ -24,6 +24,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # coursefactory and the shared helpers, from any folder
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: pytest -p no:xdist still runs
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: two workers per CPU. Much of a test's time is spent waiting for what it
     started (a sandbox at its time limit, a `course grade` process, a pexpect session), and a

@@ -1,6 +1,6 @@
 """`course ARGS...` for tests: in this process when what is tested is the command's output,
 files and exit code, in a new process when the process itself is (signals, --watch, what
-`course --help` imports, the batch grader's worker processes, the demo as a user runs it).
+`course --help` imports, the demo as a user runs it).
 
 In-process runs are click's CliRunner with the environment and working folder the test
 gives, as a child would have them, and the engine's per-process state put back after
@@ -19,11 +19,13 @@ import traceback
 from pathlib import Path
 from typing import Iterator
 
-# Commands that run the same in-process: they parse, call the engine and print. Not here:
-# grade, verify, autograder (worker processes forked from the grader), demo (the README's
-# command as a user runs it), and anything with --watch (a signal ends it).
+# Commands that run the same in-process: they parse, call the engine and print. grade and verify
+# fork their workers from the test's process then (CheckPool); a test of what the batch grader's
+# processes do (signals, what is left running) starts `course grade` itself. Not here: autograder
+# (it builds a wheel with pip), demo (the README's command as a user runs it), and anything with
+# --watch (a signal ends it).
 IN_PROCESS = {"lessons", "read", "exercises", "start", "hint", "check", "quiz", "review", "progress", "validate",
-              "schema", "figures", "release", "export", "merge"}
+              "schema", "figures", "release", "export", "merge", "grade", "verify"}
 
 
 # Settings read once per process (course.grading.sandbox.probe): a test that sets one needs a new process.

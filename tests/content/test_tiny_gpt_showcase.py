@@ -151,8 +151,9 @@ def test_a_hostile_model_cannot_change_the_grade_or_print_through_the_showcase(t
         # already holds the loop it calls, so every prompt still ends with the exception
         "frame.f_globals[frame.f_code.co_name] = lambda p, t, n: np.full(len(t) + n, 10 ** 6)\n"
         "    raise RuntimeError('\\x9b2J')": [stopped.format("RuntimeError")] * 3,
-        # a forward pass that loops for ever: stopped at the showcase's own limit, not the exercise's 20 s
-        "while True:\n        pass": ["your model did not finish generating within the showcase's 6 s"] * 3,
+        # a forward pass that never returns (it waits; a busy loop would burn 6 s of the machine's CPU
+        # for the same verdict): stopped at the showcase's own limit, not the exercise's 20 s
+        "__import__('time').sleep(3600)": ["your model did not finish generating within the showcase's 6 s"] * 3,
     }
     for attack, said in attacks.items():
         submit(tmp_path, HOSTILE.format(reference=reference, attack=attack))
