@@ -42,6 +42,7 @@ def outputs(out: Path) -> dict[str, object]:
     return found
 
 
-def run_course(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_course(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600,
+               subprocess_only: bool = False) -> subprocess.CompletedProcess:
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout, subprocess_only=subprocess_only)
