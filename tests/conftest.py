@@ -18,7 +18,9 @@ import pytest
 # click's CliRunner, not main(), so the tests set it here, before anything imports numpy; the
 # `course` processes they start inherit it. (With a BLAS thread per CPU in each xdist worker,
 # next to the sandboxes, the spinning threads made numpy's small products ten times slower.)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+from course.cli import SINGLE_THREADED_BLAS  # noqa: E402  (imports neither numpy nor matplotlib)
+
+for _name in SINGLE_THREADED_BLAS:
     os.environ.setdefault(_name, "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # coursefactory and the shared helpers, from any folder

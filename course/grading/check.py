@@ -198,10 +198,13 @@ def _not_attempted(exercise: Exercise, filename: str, text: str, isolation, star
 # --------------------------------------------------------------------------- running
 
 
-def sandbox_limits(exercise: Exercise):
+def sandbox_limits(exercise: Exercise, wall_seconds: float | None = None):
+    """The exercise's limits; wall_seconds, when given, shortens its time limit (never lengthens it)."""
     from course.grading.sandbox import Limits
 
     wall = float(exercise.limits.wall_seconds)
+    if wall_seconds:
+        wall = min(float(wall_seconds), wall)
     return Limits(wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)), memory_bytes=exercise.limits.memory_mb << 20)
 
 
@@ -440,13 +443,9 @@ def _with_showcase(result: CheckResult, exercise, source, filename, strict, modu
         if not plan:
             return result
         calls = [sandbox.Call(tuple(args), dict(kwargs)) for args, kwargs in plan["calls"]]
-        limits = sandbox_limits(exercise)
-        if plan.get("wall_seconds"):
-            wall = min(float(plan["wall_seconds"]), limits.wall_seconds)
-            limits = replace(limits, wall_seconds=wall, cpu_seconds=max(1, math.ceil(wall)))
         session = sandbox.start(
             source + "\n" + plan["wrapper"], filename=filename, function=plan["function"],
-            limits=limits, strict=strict, modules=modules,
+            limits=sandbox_limits(exercise, plan.get("wall_seconds")), strict=strict, modules=modules,
             allowed=tuple(getattr(exercise, "imports", ())),
         )
         with session:

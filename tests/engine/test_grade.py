@@ -23,6 +23,7 @@ from course.grading.sandbox import isolation_available
 from course.instructor.grade import html_renderer
 from course.loader import load_course
 from course.paths import builtin_root
+from test_class_trust import _sandbox_processes
 
 ROOT = builtin_root()
 COURSE = load_course(ROOT)
@@ -62,7 +63,7 @@ def short_limits_course(tmp_path: Path, seconds: float = 1) -> Path:
 
 def _become_subreaper() -> bool:
     """Orphans of our descendants (a sandbox a grader failed to kill) are re-parented to this
-    process instead of init, so sandbox_children() finds them, and only ours."""
+    process instead of init, so _sandbox_processes() finds them, and only ours."""
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
@@ -71,13 +72,6 @@ def _become_subreaper() -> bool:
 
 
 SUBREAPER = _become_subreaper()
-
-
-def sandbox_children() -> list[int]:
-    """Live sandboxed submission processes descending from this test process."""
-    from test_class_trust import _sandbox_processes
-
-    return _sandbox_processes()
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
@@ -253,7 +247,7 @@ def test_results_json_holds_everything_and_a_digest_per_student(graded_class):
 
 
 def test_no_sandbox_is_left_running_after_a_batch(graded_class):
-    assert sandbox_children() == []
+    assert _sandbox_processes() == []
 
 
 def test_rerun_reuses_unchanged_students_and_regrades_changed_ones(graded_class, tmp_path):
@@ -320,7 +314,7 @@ def test_ctrl_c_stops_cleanly_keeps_what_was_written_and_a_rerun_finishes(tmp_pa
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr and "interrupted:" in stderr
     time.sleep(0.2)
-    assert sandbox_children() == []
+    assert _sandbox_processes() == []
     grades = (out / "grades.csv").read_text().splitlines()
     assert grades[0].startswith("# PARTIAL:")
     data = json.loads((out / "results.json").read_text())

@@ -218,7 +218,7 @@ class _Keeper:
 
 _shared: WarmTemplate | None = None
 _shared_lock = threading.Lock()
-_cold_starts = 0  # sessions of this process started cold so far
+_sessions = 0  # sessions of this process so far (for_new_session)
 
 
 def warm_allowed() -> bool:
@@ -242,19 +242,15 @@ def for_new_session() -> WarmTemplate | None:
     process that runs one check (`course check`) pays for no template. The second
     starts cold too, and starts the shared template meanwhile; every later session forks
     from it. A template started earlier (--watch) is used at once."""
-    global _cold_starts
+    global _sessions
     with _shared_lock:
-        if _shared is None and _cold_starts < 2:
-            _cold_starts += 1
-            if _cold_starts == 1:
-                return None
-    template = shared()
-    if _cold_starts == 2:
-        with _shared_lock:
-            _cold_starts += 1
-        template.start()  # it imports numpy while the second session runs cold
-        return None
-    return template
+        _sessions += 1
+        nth, template = _sessions, _shared
+    if template is not None:
+        return template
+    if nth == 2:
+        shared().start()  # it imports numpy while the second session runs cold
+    return None
 
 
 def shared_pid() -> int | None:
@@ -265,10 +261,10 @@ def shared_pid() -> int | None:
 
 def _forget_in_child() -> None:
     """After fork: the parent's template and lock are the parent's; this process starts its own."""
-    global _shared, _shared_lock, _cold_starts
+    global _shared, _shared_lock, _sessions
     if _shared is not None:
         _shared._disown()
-    _shared, _shared_lock, _cold_starts = None, threading.Lock(), 0
+    _shared, _shared_lock, _sessions = None, threading.Lock(), 0
 
 
 os.register_at_fork(after_in_child=_forget_in_child)
