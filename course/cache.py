@@ -176,11 +176,29 @@ def read_launch(root: Path, key: str | None) -> dict[str, dict[str, Any]] | None
     return launch if isinstance(launch, dict) else None
 
 
+# Courses this process has read from the cache, by entry file (its identity on disk) and key. Unpickling
+# the exercises' models is most of a cache hit; a process that loads the same course again (the notebook
+# API, a test process, `course grade`'s parent) gets the same immutable objects back. An entry replaced or
+# damaged on disk has another identity, so it is read (or missed) as before.
+_READ: dict[tuple, "Course"] = {}
+_READ_MAX = 8
+
+
 def read_course(root: Path, key: str | None) -> "Course | None":
     """The cached course for `root` if its files still have `key`; None on a miss.
 
     Its lessons stay pickled until the course is asked for them.
     """
+    folder = cache_dir()
+    if folder is None or key is None:
+        return None
+    try:
+        stat = _entry_path(folder, root).stat()
+    except OSError:
+        return None
+    identity = (str(root), key, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if identity in _READ:
+        return _READ[identity]
     found = _read(root, key)
     if found is None:
         return None
@@ -192,7 +210,11 @@ def read_course(root: Path, key: str | None) -> "Course | None":
     from course.model import Course
 
     lessons = data.getvalue()[data.tell():]
-    return Course(root=root, manifest=manifest, lessons=lambda: _lessons(root, lessons), exercises=exercises)
+    course = Course(root=root, manifest=manifest, lessons=lambda: _lessons(root, lessons), exercises=exercises)
+    if len(_READ) >= _READ_MAX:
+        _READ.pop(next(iter(_READ)))
+    _READ[identity] = course
+    return course
 
 
 def _lessons(root: Path, pickled: bytes) -> tuple:

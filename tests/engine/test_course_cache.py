@@ -1,6 +1,7 @@
 """The cache of validated courses: used while nothing changes, never when something did."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -33,6 +34,21 @@ def test_a_course_that_loaded_is_read_back_from_the_cache(tmp_path, cached):
     assert again.exercise("double").cases == first.exercise("double").cases
     assert str(again.exercise("double").cases[1].where) == str(first.exercise("double").cases[1].where)
     assert again.lesson("intro").quiz.question("how-many").answer_expr == "a * 2"
+
+
+def test_a_process_reads_an_entry_once_and_again_only_when_it_was_replaced(tmp_path, cached):
+    root = write_course(tmp_path / "tiny").resolve()
+    load_course(root)  # validated and written
+    key = cache.course_key(root)
+    first = cache.read_course(root, key)
+    assert cache.read_course(root, key) is first  # the same objects: not unpickled twice
+    (entry,) = entries(cached)
+    entry.write_bytes(entry.read_bytes())  # written again (by another process, say)
+    os.utime(entry, ns=(entry.stat().st_atime_ns, entry.stat().st_mtime_ns + 10**9))  # past the clock's tick
+    replaced = cache.read_course(root, key)
+    assert replaced is not None and replaced is not first
+    entry.write_bytes(b"damaged")
+    assert cache.read_course(root, key) is None  # a damaged entry is still a miss in a process that read it
 
 
 def test_an_edited_file_is_validated_again(tmp_path):

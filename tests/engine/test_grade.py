@@ -297,8 +297,8 @@ def test_ctrl_c_stops_cleanly_keeps_what_was_written_and_a_rerun_finishes(tmp_pa
     root = short_limits_course(tmp_path, seconds=1)
     subs = tmp_path / "subs"
     names = [f"student{i}" for i in range(6)]
-    for name in names:
-        write(subs / name, "softmax.py", "def softmax(x, axis=-1):\n    while True:\n        pass\n")
+    for name in names:  # each holds a worker for its 1 s limit (waiting, not spinning: no CPU burnt for it)
+        write(subs / name, "softmax.py", "import time\ndef softmax(x, axis=-1):\n    time.sleep(3600)\n")
     out = tmp_path / "grades"
     env = dict(os.environ, COURSE_HOME=str(tmp_path / "home"), NO_COLOR="1")
     command = [sys.executable, "-m", "course", "--course", str(root), "grade", str(subs), "--out", str(out),
@@ -322,6 +322,8 @@ def test_ctrl_c_stops_cleanly_keeps_what_was_written_and_a_rerun_finishes(tmp_pa
     graded = [s["student"] for s in data["students"]]
     assert all((out / name / "junit.xml").is_file() for name in graded)
 
+    for name in set(names) - set(graded):  # the rest hand in a quick wrong answer: the rerun need not wait
+        write(subs / name, "softmax.py", "def softmax(x, axis=-1):\n    return x\n")
     done = run_course("--course", str(root), "grade", str(subs), "--out", str(out), "--jobs", "2",
                       cwd=tmp_path, env=env)
     assert done.returncode == 1

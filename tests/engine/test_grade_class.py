@@ -168,7 +168,8 @@ def test_progress_names_the_file_a_worker_waits_on_instead_of_a_frozen_estimate(
         (subs / name).mkdir(parents=True)
         (subs / name / "softmax.py").write_text(source("softmax"))
     (subs / "zed").mkdir()
-    (subs / "zed" / "softmax.py").write_text("def softmax(x, axis=-1):\n    while True:\n        pass\n")
+    # it waits (the wall limit stops it): a busy loop would burn 4 s of the machine's CPU for the same line
+    (subs / "zed" / "softmax.py").write_text("import time\ndef softmax(x, axis=-1):\n    time.sleep(3600)\n")
     child = pexpect.spawn(sys.executable, ["-m", "course", "--course", str(root), "grade", "subs", "--out", "out",
                                            "--exercise", "softmax"],
                           cwd=str(tmp_path), env=dict(os.environ, NO_COLOR="1", COLUMNS="200"), encoding="utf-8",

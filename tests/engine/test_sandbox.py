@@ -256,7 +256,7 @@ def test_in_place_modification_is_visible_in_args_after():
 
 
 def test_timeout_in_the_third_of_five_calls_keeps_the_first_two():
-    source = "def f(i):\n    if i == 2:\n        while True:\n            pass\n    return i * 10\n"
+    source = "import time\ndef f(i):\n    if i == 2:\n        time.sleep(3600)\n    return i * 10\n"
     run = timed_run(source, [Call((i,)) for i in range(5)], function="f", limits=DEADLINE)
     assert run.termination is Termination.TIMEOUT
     assert run.termination_detail == "stopped after 1.0 s (time limit)"
@@ -558,8 +558,8 @@ def _scratch_dir_outside_tmp() -> Path:
     "body",
     [
         "def softmax(x):\n    while True:\n        pass\n",
-        "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-        "def softmax(x):\n    while True:\n        pass\n",
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "def softmax(x):\n    while True:\n        time.sleep(1)\n",
         "import time\ndef softmax(x):\n    time.sleep(1000)\n",
     ],
     ids=["infinite-loop", "ignore-sigterm-loop", "sleep"],
@@ -573,7 +573,7 @@ def test_endless_calls_are_stopped_at_the_deadline(body):
 
 
 def test_endless_import_is_stopped_at_the_deadline():
-    run = timed_run(hostile("while True:\n    pass\n"), [Call((1,))], limits=DEADLINE)
+    run = timed_run(hostile("import time\ntime.sleep(3600)\n"), [Call((1,))], limits=DEADLINE)
     assert run.termination is Termination.TIMEOUT and not run.loaded
     assert run.load_error == "importing the file did not finish: stopped after 1.0 s (time limit)"
     assert_no_survivors(run)
@@ -633,14 +633,15 @@ def test_segfault_is_reported_as_a_signal():
 )
 def test_unbounded_recursion_is_reported_truthfully(body):
     limits = Limits(wall_seconds=8.0, cpu_seconds=10)
-    source = hostile("import sys\nsys.setrecursionlimit(10**6)\n" + body + "def softmax(x):\n    return deep(0)\n")
+    # 200,000 frames: far past the default 1,000 and past what fits a C stack, at a fifth of a million's CPU
+    source = hostile("import sys\nsys.setrecursionlimit(2 * 10**5)\n" + body + "def softmax(x):\n    return deep(0)\n")
     run = timed_run(source, [Call((1,))], limits=limits)
     outcome = run.outcomes[0]
     if run.termination is Termination.COMPLETED:
         assert outcome.status is CallStatus.RAISED
         assert outcome.error.startswith("RecursionError: maximum recursion depth exceeded")
-        assert len(outcome.error) < 7000  # a million frames, summarised
-    else:  # on a busy machine a million frames may take longer than the wall limit: that is true too
+        assert len(outcome.error) < 7000  # 200,000 frames, summarised
+    else:  # on a busy machine 200,000 frames may take longer than the wall limit: that is true too
         assert run.termination in (Termination.KILLED, Termination.MEMORY, Termination.TIMEOUT), run.termination_detail
         assert run.termination_detail.startswith(("killed by signal SIGSEGV", "memory limit", "stopped after 8.0 s"))
         assert outcome.status is CallStatus.NOT_RUN
@@ -793,7 +794,7 @@ def test_fallback_without_namespaces_still_grades_and_says_so(fallback):
 
 def test_fallback_timeout_kills_a_detached_grandchild(fallback):
     source, marker = _daemon_source()
-    source = source.replace("def softmax(x, axis=-1):\n", "def softmax(x, axis=-1):\n    if x == 1:\n        while True:\n            pass\n")
+    source = source.replace("def softmax(x, axis=-1):\n", "def softmax(x, axis=-1):\n    if x == 1:\n        time.sleep(3600)\n")
     run = timed_run(source, [Call((0,)), Call((1,))])
     assert float(run.outcomes[0].value) == 1.0
     assert run.termination is Termination.TIMEOUT
