@@ -21,7 +21,6 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from scipy.special import softmax as scipy_softmax
 
 from course.grading.inputs import make_arguments, make_input
 from course.loader import load_course
@@ -288,7 +287,10 @@ def test_reference_passes_every_case_and_its_checks(exercise_id):
         _check_properties(reference, output, case, args, kwargs)
 
 
+@pytest.mark.slow  # scipy is the end-to-end tier's (pip install '.[test-slow]')
 def test_softmax_agrees_with_scipy():
+    scipy_softmax = pytest.importorskip("scipy.special", reason="scipy is a test-slow extra: "
+                                        "pip install '.[test-slow]'").softmax
     softmax = _reference("softmax")
     rng = np.random.default_rng(2024)
     for _trial in range(200):

@@ -21,7 +21,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # see pyproject.toml: the end-to-end tier
 
-pytest.importorskip("distributed", reason="the Dask tests need dask[distributed] (pip install '.[test]')")
+pytest.importorskip("distributed", reason="the Dask tests need dask[distributed] (pip install '.[test-slow]')")
 
 from course.paths import builtin_root  # noqa: E402
 from gradeoutputs import outputs, run_course  # noqa: E402

@@ -38,9 +38,10 @@ def outputs(cell) -> tuple[dict, str]:
 def executed(tmp_path_factory):
     """The sample notebook run headless in a kernel of this Python, with one cell added that
     answers the quiz's first question through its widgets, as a click would."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    why = "running the sample notebook needs nbclient, nbformat and ipykernel: pip install '.[test-slow]'"
+    nbformat = pytest.importorskip("nbformat", reason=why)
+    nbclient = pytest.importorskip("nbclient", reason=why)
+    pytest.importorskip("ipykernel", reason=why)
     pytest.importorskip("ipywidgets")
     folder = tmp_path_factory.mktemp("notebook")
     home = folder / "home"
@@ -68,6 +69,7 @@ def executed(tmp_path_factory):
     return code, home
 
 
+@pytest.mark.slow  # a real kernel runs the notebook: the end-to-end tier
 def test_the_sample_notebook_grades_a_function_defined_in_a_cell(executed):
     cells, _ = executed
     data, _ = outputs(cells[1])  # def my_softmax ...; course.check("softmax", my_softmax)
@@ -78,6 +80,7 @@ def test_the_sample_notebook_grades_a_function_defined_in_a_cell(executed):
     assert "✓ small_vector" in text and "CheckResult(" not in text
 
 
+@pytest.mark.slow  # a real kernel runs the notebook: the end-to-end tier
 def test_print_of_a_result_is_the_text_report(executed):
     cells, _ = executed
     _, printed = outputs(cells[2])
@@ -85,6 +88,7 @@ def test_print_of_a_result_is_the_text_report(executed):
     assert "kept as an attempt" in printed  # a function never sets the exercise's status
 
 
+@pytest.mark.slow  # a real kernel runs the notebook: the end-to-end tier
 def test_a_hint_by_number_shows_as_markdown_and_is_recorded(executed):
     cells, home = executed
     data, _ = outputs(cells[3])
@@ -94,6 +98,7 @@ def test_a_hint_by_number_shows_as_markdown_and_is_recorded(executed):
         assert store.hints_used("softmax") == 1 and store.next_hint_index("softmax") == 0
 
 
+@pytest.mark.slow  # a real kernel runs the notebook: the end-to-end tier
 def test_the_quiz_is_a_widget_that_saves_to_the_same_progress(executed):
     cells, home = executed
     data, _ = outputs(cells[4])
