@@ -566,18 +566,32 @@ def test_transformer_block_is_pre_ln_with_residuals_and_a_tanh_gelu():
     np.testing.assert_array_equal(block(x, off, 2, mask), x)
 
 
-def test_cross_entropy_agrees_with_scipy_and_stays_finite_at_1e4():
-    from scipy.special import log_softmax
-
-    cross_entropy = _reference("cross_entropy")
+def _cross_entropy_batch() -> tuple[np.ndarray, np.ndarray]:
+    """Logits (4, 6, 11) and targets with two ignored positions (-100)."""
     rng = np.random.default_rng(16)
     logits = rng.normal(0, 3, (4, 6, 11))
     targets = rng.integers(0, 11, (4, 6))
     targets[1, 4:] = -100
+    return logits, targets
+
+
+@pytest.mark.slow  # scipy is the end-to-end tier's (pip install '.[test-slow]')
+def test_cross_entropy_agrees_with_scipy():
+    log_softmax = pytest.importorskip("scipy.special", reason="scipy is a test-slow extra: "
+                                      "pip install '.[test-slow]'").log_softmax
+    logits, targets = _cross_entropy_batch()
     keep = targets != -100
     by_hand = [-log_softmax(logits[i, j])[targets[i, j]] for i, j in zip(*np.nonzero(keep))]
-    loss, perplexity = cross_entropy(logits, targets)
+    loss, perplexity = _reference("cross_entropy")(logits, targets)
     assert math.isclose(loss, float(np.mean(by_hand)), rel_tol=1e-12) and math.isclose(perplexity, math.exp(loss))
+
+
+def test_cross_entropy_ignores_what_it_should_and_stays_finite_at_1e4():
+    cross_entropy = _reference("cross_entropy")
+    logits, targets = _cross_entropy_batch()
+    keep = targets != -100
+    loss, perplexity = cross_entropy(logits, targets)
+    assert math.isclose(perplexity, math.exp(loss))
     assert np.allclose(cross_entropy(logits, np.where(keep, targets, 0), ignore_index=0),
                        cross_entropy(logits, np.where(targets == 0, -100, np.where(keep, targets, -100))))
     for shift in (1e4, -1e4):  # a shift of every logit changes nothing
