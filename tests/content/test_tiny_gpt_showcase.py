@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
 import course
+import courserunner
 from course.grading.check import check_exercise
 from course.grading.expected import case_arguments
 from course.grading.hooks import feedback_module
@@ -33,9 +33,10 @@ TITLE = "What your model writes (greedy decoding of the public prompts)"
 
 
 def run_course(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`course ARGS` as a student runs it, in this process (tests/courserunner.py): what it prints is
+    what the command prints; the sandboxes are the real ones."""
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8", COLUMNS="100")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=300)
 
 
 def prompts(visibility: str) -> dict[str, str]:

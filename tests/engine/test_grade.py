@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import courserunner
 from course.grading.sandbox import isolation_available
 from course.instructor.grade import html_renderer
 from course.loader import load_course
@@ -32,9 +33,10 @@ N, TOTAL = len(EXERCISES), sum(c.points for e in COURSE.exercises for c in e.cas
 
 
 def run_course(*args: str, cwd: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`course ARGS` in this process (tests/courserunner.py; its workers fork from here); the tests of
+    what the grader's own processes do (Ctrl-C, the progress bar on a terminal) start it themselves."""
     env = dict(env or os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return courserunner.run_course(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def exercise_file(exercise_id: str, name: str) -> str:
