@@ -60,6 +60,7 @@ def check_demo_output(done: subprocess.CompletedProcess, folder: Path, env: dict
     assert not Path(env["COURSE_HOME"]).exists()  # ...and never the user's
 
 
+@pytest.mark.slow  # the whole journey, as the README's first command runs it: the end-to-end tier
 def test_the_demo_runs_from_any_folder_and_says_where_everything_is(tmp_path):
     env = clean_env(tmp_path)
     folder = tmp_path / "somewhere"
