@@ -258,18 +258,23 @@ def test_rerun_reuses_unchanged_students_and_regrades_changed_ones(graded_class,
     shutil.copytree(graded_class["subs"] / "bob", subs / "bob")
     out = tmp_path / "grades"
     env, root = graded_class["env"], str(graded_class["root"])
-    first = run_course("--course", root, "grade", str(subs), "--out", str(out), cwd=tmp_path, env=env)
+    assigned = ["softmax", "param_count", "causal_mask"]  # bob's three files (what reruns do is per file)
+    grade = ["--course", root, "grade", str(subs), "--out", str(out)] + [f"--exercise={e}" for e in assigned]
+    points = sum(c.points for e in COURSE.exercises if e.id in assigned for c in e.cases)
+    first = run_course(*grade, cwd=tmp_path, env=env)
     assert first.returncode == 1 and "2 graded, 0 unchanged" in first.stdout
-    again = run_course("--course", root, "grade", str(subs), "--out", str(out), cwd=tmp_path, env=env)
-    assert f"alice: {N}/{N} exercises passed, {TOTAL:g}/{TOTAL:g} points (unchanged since the last run)" in again.stdout
+    again = run_course(*grade, cwd=tmp_path, env=env)
+    assert f"alice: 3/3 exercises passed, {points:g}/{points:g} points (unchanged since the last run)" in again.stdout
     assert "0 graded, 2 unchanged" in again.stdout
     whole_class = read_grades(graded_class["out"])
-    assert read_grades(out) == {name: whole_class[name] for name in ("alice", "bob")}
+    columns = [f"{e}{suffix}" for e in assigned for suffix in ("", " status")]
+    assert {name: {c: row[c] for c in columns} for name, row in read_grades(out).items()} == \
+        {name: {c: whole_class[name][c] for c in columns} for name in ("alice", "bob")}  # as in the whole class
     (subs / "bob" / "softmax.py").write_text(exercise_file("softmax", "reference.py"))
-    changed = run_course("--course", root, "grade", str(subs), "--out", str(out), cwd=tmp_path, env=env)
+    changed = run_course(*grade, cwd=tmp_path, env=env)
     assert "1 graded, 1 unchanged" in changed.stdout
     assert read_grades(out)["bob"]["softmax"] == "9"
-    forced = run_course("--course", root, "grade", str(subs), "--out", str(out), "--force", cwd=tmp_path, env=env)
+    forced = run_course(*grade, "--force", cwd=tmp_path, env=env)
     assert "2 graded, 0 unchanged" in forced.stdout
 
 
