@@ -30,7 +30,7 @@ ROOT = builtin_root()
 COURSE = load_course(ROOT)
 # One known mistake per exercise through `course check`'s JSON: every mistake of the built-in course is
 # recognised as itself, with its advice, on every failure it causes, by `course verify` (the same
-# grading path; tests/engine/test_verify.py::test_the_built_in_course_verifies_clean).
+# grading path; tests/engine/test_verify.py::test_the_built_in_course_verifies_clean, in the end-to-end tier).
 MISTAKES = [(e.id, e.mistakes[0].name) for e in COURSE.exercises if e.mistakes]
 
 

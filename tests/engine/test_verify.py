@@ -44,6 +44,11 @@ def env(tmp_path):
     return dict(os.environ, COURSE_HOME=str(tmp_path / "home"))
 
 
+# Every known mistake of the built-in course through `course verify`, each in its own sandbox: an
+# exhaustive sweep of the content, in the end-to-end tier. The README's command keeps one mistake per
+# exercise through `course check` (test_check.py) and every mistake in-process
+# (tests/content/test_exercise_references.py), and verify's own tests on the tiny course below.
+@pytest.mark.slow
 def test_the_built_in_course_verifies_clean(tmp_path, env):
     done = run_course("verify", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
