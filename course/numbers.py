@@ -5,6 +5,7 @@
     quantity(1.5e9)       '1.5B'          (as a lesson's chart says it: K/M/B/T)
     number(10000000000)   '10,000,000,000' (integers grouped; others to `significant` digits)
     points(2.5)           '2.5'           (scores and limits: no trailing .0)
+    power_of_ten(1e-6)    '10⁻⁶'          (a log axis's tick at a power of ten; other values as short())
 
 Kept free of imports: anything may use it, `course --help` included.
 """
@@ -48,3 +49,17 @@ def number(value: float, significant: int = 12, *, grouped: bool = True) -> str:
 def points(value: float) -> str:
     """A score or a limit: 2, 2.5, 0.333333 (no trailing .0)."""
     return f"{value:g}"
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def power_of_ten(value: float) -> str:
+    """10⁶, 10⁻⁶, 1 (10⁰): a tick of a log-scale axis, in plain text; a value that is not a power
+    of ten as short() writes it. (matplotlib's own log ticks are TeX, parsed per tick and per size.)"""
+    if not math.isfinite(value) or value <= 0:
+        return f"{value:g}"
+    exponent = round(math.log10(value))
+    if not math.isclose(value, 10.0 ** exponent, rel_tol=1e-9):
+        return short(value)
+    return "1" if exponent == 0 else "10" + str(exponent).translate(_SUPERSCRIPTS)

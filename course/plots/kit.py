@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-from course.numbers import count, short  # noqa: F401 (the kit's number formats are the engine's)
+from course.numbers import count, power_of_ten, short  # noqa: F401 (the kit's number formats are the engine's)
 from course.plots import style
 
 ANNOTATE_COLUMNS, ANNOTATE_ROWS = 10, 12  # heatmaps at most this big show each cell's value
@@ -75,6 +75,15 @@ def integer_ticks(ax, rows: int, columns: int) -> None:
             axis.set_ticks(range(ticks))
         else:
             axis.set_major_locator(MaxNLocator(integer=True, nbins=10))
+
+
+def log_scale(ax, which: str) -> None:
+    """A log scale on `which` axis ("x" or "y"), its powers of ten written 10⁶ in plain text."""
+    from matplotlib.ticker import FuncFormatter
+
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(FuncFormatter(lambda value, _: power_of_ten(value)))
 
 
 def note_panel(ax, text: str) -> None:

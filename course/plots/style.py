@@ -189,14 +189,28 @@ def _saved_area(fig):
     MIN_PNG_WIDTH pixels wide.
 
     Measured once and passed to every savefig: `bbox_inches="tight"` would lay all the text out twice
-    more per file, which is most of the time a picture takes.
+    more per file, which is most of the time a picture takes. It is measured at the PNG's resolution:
+    at the screen's, small text is hinted narrower, and a label at the edge would be cut off.
     """
     import math
 
     fig.set_layout_engine(None)  # finish() has laid it out; a placeholder engine would redo it per file
-    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
-    dpi = max(2 * DPI, math.ceil((MIN_PNG_WIDTH + 2) / max(box.width, 0.5)))
+    dpi = 2 * DPI
+    box = _tight_box(fig, dpi)
+    needed = math.ceil((MIN_PNG_WIDTH + 2) / max(box.width, 0.5))
+    if needed > dpi:  # a narrow picture: drawn finer, and measured again at that resolution
+        dpi = needed
+        box = _tight_box(fig, dpi)
     return box, dpi
+
+
+def _tight_box(fig, dpi: int):
+    saved = fig.dpi
+    fig.dpi = dpi
+    try:
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+    finally:
+        fig.dpi = saved
 
 
 def save_file(fig, path: str | Path) -> Path:

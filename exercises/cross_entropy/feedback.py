@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from course.plots.kit import headline  # the first line of a message, shortened
+from course.plots.kit import headline, log_scale  # a message's first line, shortened; a log axis in plain text
 
 SCALES = tuple(round(10 ** (k / 6), 6) for k in range(0, 25))  # 1 .. 10,000, 6 per decade
 STABILITY_PROBE = "stability"
@@ -85,7 +85,7 @@ def _perplexity(exercise, case, target: Path) -> Path | None:
     else:
         bars.set_ylim(0, high)
     style.label(plane, "Perplexity against loss", "Loss", "Perplexity (log scale)")
-    plane.set_yscale("log")
+    log_scale(plane, "y")
     top = max([v for v in (expected[0], yours[0]) if math.isfinite(v)] + [1.0]) * 1.25
     losses = np.linspace(0, top, 200)
     with np.errstate(over="ignore"):
@@ -126,7 +126,7 @@ def _stability(exercise, case, target: Path) -> Path | None:
         finite.append(1.0 if math.isfinite(pair[0]) else 0.0)
     fig, ax = style.new_axes(f"{exercise.id}, case '{case.name}': where your loss stops being a number",
                              "Largest |logit| (the case's logits rescaled; log scale)", "Your loss is finite")
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.plot(scales, finite, color=style.YOURS_COLOUR, marker="o", markersize=4, linewidth=1.5,
             drawstyle="steps-post", label="your cross_entropy")
     if failed:

@@ -204,6 +204,7 @@ def _config(case) -> dict | None:
 
 def _breakdown(exercise, case, target: Path) -> Path | None:
     from course.plots import style
+    from course.plots.kit import log_scale
 
     config = _config(case)
     if config is None:
@@ -216,7 +217,7 @@ def _breakdown(exercise, case, target: Path) -> Path | None:
     colours = [style.tint(style.EXPECTED_COLOUR, 0.55)] * len(COMPONENTS) + [style.EXPECTED_COLOUR, style.YOURS_COLOUR]
     fig, ax = style.new_axes(f"{exercise.id}, case '{case.name}': expected parameters by component vs your total",
                              "Parameters (log scale)", "Component", figsize=(7.2, 4.0))
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     drawable = [v if (math.isfinite(v) and v >= 1) else math.nan for v in values]
     rows = list(range(len(names)))[::-1]
     ax.barh(rows, [v if math.isfinite(v) else 0 for v in drawable], color=colours, height=0.65)

@@ -135,7 +135,7 @@ def _softmax_overflow(exercise, case, target: Path) -> Path | None:
         kit.figure_title(exercise, case, "where your output becomes inf/NaN"),
         "Largest |logit| in the input (the case's input rescaled; log scale)", "Finite output entries (%)",
     )
-    ax.set_xscale("log")
+    kit.log_scale(ax, "x")
     ax.plot(magnitudes, finite_share, color=style.YOURS_COLOUR, marker="o", markersize=4, linewidth=1.5,
             label="your softmax")
     if failed_calls:

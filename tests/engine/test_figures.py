@@ -292,3 +292,49 @@ def test_course_help_imports_no_drawing_library(tmp_path):
     assert result.returncode == 0 and "figures" in result.stdout
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert not imported & {"numpy", "matplotlib", "PIL", "graphviz"}, imported & {"numpy", "matplotlib", "PIL", "graphviz"}
+
+
+def test_small_bold_text_past_the_axes_is_kept_whole_in_the_png_and_the_svg(tmp_path):
+    """course.plots.style.save measures the picture's box once, at the PNG's resolution: measured at the
+    screen's, small bold text is hinted narrower and a label past the axes' right edge lost its end."""
+    from PIL import Image
+
+    from course.plots import style
+
+    def figure():
+        with style.themed():
+            fig, ax = style.new_axes("A label past the right edge", "x", "y")
+            ax.barh([0, 1], [1, 2])
+            ax.text(2.05, 1, "124,401,408 (38,400 fewer, -0.0309%) = every LayerNorm: missing?", fontsize=7.5,
+                    fontweight="bold", va="center", ha="left")
+            style.finish(fig)
+        return fig
+
+    png, svg = style.save(figure(), tmp_path / "ours")
+    fig = figure()
+    with style.themed():
+        fig.savefig(tmp_path / "tight.png", dpi=192, bbox_inches="tight", pad_inches=style.PAD_INCHES)
+    style.pyplot().close(fig)
+    with Image.open(png) as ours, Image.open(tmp_path / "tight.png") as tight:
+        ours_inches, tight_inches = ours.size[0] / ours.info["dpi"][0], tight.size[0] / tight.info["dpi"][0]
+        assert ours_inches >= tight_inches - 0.02, (ours.size, ours.info["dpi"], tight.size)  # matplotlib's own box
+        assert ours.size[0] >= 1280
+        right = ours.convert("L").crop((ours.size[0] - 10, 0, ours.size[0], ours.size[1]))
+        assert right.getextrema()[0] > 200  # a white margin: no text reaches the edge
+    assert "every LayerNorm: missing?" in svg.read_text()
+
+
+def test_log_axes_write_their_powers_of_ten_as_plain_text(tmp_path):
+    """kit.log_scale: ticks read 10³, as text in the SVG (matplotlib's own are TeX, parsed per tick)."""
+    from course.numbers import power_of_ten
+    from course.plots import kit, style
+
+    assert [power_of_ten(v) for v in (1, 10, 1e6, 1e-6, 2.5e6, 1e152)] == ["1", "10¹", "10⁶", "10⁻⁶", "2.5M", "10¹⁵²"]
+    with style.themed():
+        fig, ax = style.new_axes("Log axis", "x (log scale)", "y")
+        ax.plot([1, 10, 100, 1000], [1, 2, 3, 4])
+        kit.log_scale(ax, "x")
+        style.finish(fig)
+        _, svg = style.save(fig, tmp_path / "log")
+    words = " ".join(" ".join(t.itertext()) for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text"))
+    assert "10³" in words and "10²" in words and "mathdefault" not in svg.read_text()
