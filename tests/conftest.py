@@ -35,6 +35,37 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return 2 * (os.cpu_count() or 1)
 
 
+def pytest_configure(config) -> None:
+    """Under pytest-xdist, the controller writes the test modules' rewritten-assert caches while the
+    workers start, so that they load them instead of each rewriting every module (2 s of CPU per
+    worker, all at the same time, at the start of every run where no cache exists yet: a fresh clone,
+    or PYTHONDONTWRITEBYTECODE set, which stops the workers from writing it). An optimisation only:
+    pytest reads a cache even with PYTHONDONTWRITEBYTECODE, checks each against its source, and a
+    worker that finds none rewrites the module itself."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    import threading
+
+    threading.Thread(target=_write_rewritten_test_modules, args=(config,), daemon=True).start()
+
+
+def _write_rewritten_test_modules(config) -> None:
+    try:  # pytest's own rewriting, as a worker would do it (not a public API: any change, and nothing is written)
+        from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc, assertstate_key
+        from _pytest.assertion.rewrite import get_cache_dir, try_makedirs
+
+        state = config.stash[assertstate_key]
+        tests = Path(__file__).resolve().parent
+        for source in sorted(tests.rglob("test_*.py")) + sorted(tests.rglob("conftest.py")):
+            cache = get_cache_dir(source)
+            pyc = cache / (source.name[:-3] + PYC_TAIL)
+            if try_makedirs(cache) and _read_pyc(source, pyc, lambda *_: None) is None:
+                source_hash, code = _rewrite_test(source, config)
+                _write_pyc(state, code, source_hash, pyc)
+    except Exception:
+        pass
+
+
 @pytest.fixture(scope="session")
 def shared_course_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("course-cache")
