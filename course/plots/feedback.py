@@ -21,6 +21,7 @@ course.plots.style.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -80,11 +81,13 @@ def remove_old_plots(exercise: "Exercise", out_dir: Path | str) -> list[Path]:
     return removed
 
 
-def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path | str) -> list[Path]:
+def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path | str, *,
+                   svg: bool = True) -> list[Path]:
     """Draw the pictures for every failing public case into `out_dir`; return the files written.
 
     Nothing is drawn (and [] returned) when no public case failed. A picture that cannot
     be drawn is skipped with a note in `details.notes`: pictures never cost a grade.
+    svg=False writes the PNGs alone (pictures only embedded in an HTML page).
     """
     failing = [case for case in details.failing() if case.got is not None]
     if not failing:
@@ -92,7 +95,7 @@ def feedback_plots(exercise: "Exercise", details: "CheckDetails", out_dir: Path 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    with style.themed():
+    with style.themed(), (contextlib.nullcontext() if svg else style.png_only()):
         for case in failing:
             for kind, draw in _drawers(exercise, case):
                 target = out_dir / plot_name(exercise.id, case.name, kind)

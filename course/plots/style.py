@@ -9,6 +9,8 @@ notebook's own rcParams are not changed.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
 import textwrap
 from pathlib import Path
@@ -227,13 +229,29 @@ def save_file(fig, path: str | Path) -> Path:
     return path
 
 
-def save(fig, path: str | Path, *, svg: bool = True) -> list[Path]:
-    """Write `path` as PNG (at least MIN_PNG_WIDTH wide) and an SVG beside it; close the figure;
-    return the files written, the PNG first.
+# Whether save() writes an SVG beside each PNG when its caller does not say (png_only() turns it off).
+_WITH_SVG: contextvars.ContextVar[bool] = contextvars.ContextVar("with_svg", default=True)
+
+
+@contextlib.contextmanager
+def png_only():
+    """Inside it, save() writes the PNG alone: for pictures only embedded in a page (an SVG nobody keeps
+    costs a third of a picture's time)."""
+    token = _WITH_SVG.set(False)
+    try:
+        yield
+    finally:
+        _WITH_SVG.reset(token)
+
+
+def save(fig, path: str | Path, *, svg: bool | None = None) -> list[Path]:
+    """Write `path` as PNG (at least MIN_PNG_WIDTH wide) and an SVG beside it (unless svg=False, or
+    inside png_only()); close the figure; return the files written, the PNG first.
 
     `path` may carry a .png/.svg suffix or none. Nothing is cut off (tight bounding box);
     the SVG carries no date, so re-running gives the same bytes.
     """
+    svg = _WITH_SVG.get() if svg is None else svg
     path = Path(path)
     base = path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
     written = []

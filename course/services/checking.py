@@ -71,11 +71,13 @@ def new_details() -> "CheckDetails":
     return CheckDetails()
 
 
-def draw_pictures(exercise: "Exercise", details: "CheckDetails", out_dir: Path | str) -> list[Path]:
-    """The feedback pictures of the failing public cases, drawn into out_dir (nothing when all passed)."""
+def draw_pictures(exercise: "Exercise", details: "CheckDetails", out_dir: Path | str, *,
+                  svg: bool = True) -> list[Path]:
+    """The feedback pictures of the failing public cases, drawn into out_dir (nothing when all passed);
+    svg=False: the PNGs alone (for a page that embeds them)."""
     from course.plots.feedback import feedback_plots
 
-    return feedback_plots(exercise, details, out_dir)
+    return feedback_plots(exercise, details, out_dir, svg=svg)
 
 
 def picture_captions(exercise: "Exercise") -> dict[str, str]:
@@ -112,7 +114,7 @@ def write_feedback(
         folder = Path(plots) if plots is not None else Path(scratch)
         if plots is not None:
             remove_old_plots(exercise, folder)
-        pictures = draw_pictures(exercise, details, folder)
+        pictures = draw_pictures(exercise, details, folder, svg=plots is not None)  # a page embeds PNGs only
         if plots is not None:
             written += pictures
         if html is not None:

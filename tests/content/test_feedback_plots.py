@@ -281,3 +281,17 @@ def test_the_exercises_own_feedback_supplies_their_pictures(exercise_id):
     assert load_error(exercise) == ""
     module = feedback_module(exercise)
     assert callable(module.panels) and module.CAPTIONS
+
+
+def test_pictures_only_embedded_in_a_page_are_drawn_without_their_svg(tmp_path, home):
+    """`course check --html` without --plots draws into a scratch folder for the page, which embeds
+    PNGs: no SVG is drawn for it (services.checking.write_feedback)."""
+    result, details = graded("layer_norm", "unbiased_variance")
+    paths = feedback_plots(COURSE.exercise("layer_norm"), details, tmp_path / "page-only", svg=False)
+    assert paths and sorted(p.name for p in (tmp_path / "page-only").iterdir()) == sorted(p.name for p in paths)
+    assert {p.suffix for p in (tmp_path / "page-only").iterdir()} == {".png"}
+    for path in paths:
+        assert_png(path)
+    html = tmp_path / "report.html"
+    course.check("layer_norm", mistake_file("layer_norm", "unbiased_variance"), html=html)
+    assert html.read_text().count("data:image/png;base64,") == len(paths)  # every picture still on the page
