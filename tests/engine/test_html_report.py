@@ -8,8 +8,6 @@ import base64
 import io
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 import pytest
 
 import course
+import courserunner
 from course.grading.check import check_exercise
 from course.grading.details import CheckDetails
 from course.grading.expected import case_arguments, reference_outputs
@@ -81,11 +80,8 @@ def softmax_page(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("html-cli")
     env = dict(os.environ, NO_COLOR="1", PYTHONIOENCODING="utf-8", COURSE_HOME=str(folder / "home"))
     env.pop("COURSE_ROOT", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "course", "check", "softmax", str(mistake_file("softmax", "no_max_subtraction")),
-         "--html", "report.html"],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=120,
-    )
+    done = courserunner.run_course("check", "softmax", str(mistake_file("softmax", "no_max_subtraction")),
+                                   "--html", "report.html", cwd=folder, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "HTML report: report.html" in done.stdout
     assert not (folder / "plots").exists() and list(folder.glob("*.png")) == []  # only embedded
