@@ -155,8 +155,11 @@ def _worker(connection, course: Course, strict: bool) -> None:
     overlaps the current run and its comparisons, as `course check` overlaps it with
     loading the course. Every submission still has its own fresh child.
     """
+    from course.grading import sandbox
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop (SIGTERM)
     interrupts = Interrupts(_Stopped, signal.SIGTERM).__enter__()
+    sandbox.expect_many_sessions()  # a worker grades submission after submission: warm from the first
     queue: deque = deque()  # (task, session | exception | None)
     try:
         while True:

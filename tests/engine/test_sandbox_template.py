@@ -225,6 +225,45 @@ def test_a_process_forks_its_sessions_from_its_own_template_from_the_third_on(ho
     assert forked[2]["template"] not in (None, ours)  # its own, not the parent's
 
 
+MANY = textwrap.dedent('''
+    import json, os, sys
+    sys.path.insert(0, sys.argv[1])
+    from course.grading import sandbox
+    from course.grading.sandbox import template
+
+    def check(value):
+        with sandbox.start("def f(x):\\n    return x + 1\\n", filename="f.py", function="f") as session:
+            warm = session._template is not None
+            run = session.run([sandbox.Call((value,))])
+        return {"warm": warm, "value": int(run.outcomes[0].value)}
+
+    sandbox.expect_many_sessions()  # what a `course grade` worker says first
+    report = {"many": [check(i) for i in range(3)]}
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # a process forked from it has said nothing yet
+        os.close(reader)
+        os.write(writer, json.dumps([check(10 + i) for i in range(3)]).encode())
+        os._exit(0)
+    os.close(writer)
+    report["forked"] = json.loads(os.read(reader, 1 << 16))
+    os.waitpid(child, 0)
+    print(json.dumps(report))
+''')
+
+
+def test_a_process_that_expects_many_sessions_forks_them_all_from_its_template(home):
+    """A grading worker (CheckPool) starts its template at once: no cold start at all."""
+    import json
+
+    repo = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", MANY, repo], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [(s["value"], s["warm"]) for s in report["many"]] == [(1, True), (2, True), (3, True)]
+    assert [(s["value"], s["warm"]) for s in report["forked"]] == [(11, False), (12, False), (13, True)]
+
+
 def test_course_sandbox_warm_0_starts_every_session_cold(home):
     report = _sessions_report(dict(os.environ, COURSE_SANDBOX_WARM="0"))
     sessions = report["thread"] + report["main"] + report["forked"] + report["after"]

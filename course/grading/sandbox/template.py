@@ -219,6 +219,7 @@ class _Keeper:
 _shared: WarmTemplate | None = None
 _shared_lock = threading.Lock()
 _sessions = 0  # sessions of this process so far (for_new_session)
+_many = False  # this process runs many sessions (expect_many_sessions): its first forks from the template
 
 
 def warm_allowed() -> bool:
@@ -241,16 +242,31 @@ def for_new_session() -> WarmTemplate | None:
     A process's first session starts cold: its start overlaps the caller's work, and a
     process that runs one check (`course check`) pays for no template. The second
     starts cold too, and starts the shared template meanwhile; every later session forks
-    from it. A template started earlier (--watch) is used at once."""
+    from it. A template started earlier (--watch) is used at once, and so is one in a
+    process that expects many sessions (expect_many_sessions)."""
     global _sessions
     with _shared_lock:
         _sessions += 1
-        nth, template = _sessions, _shared
+        nth, template, many = _sessions, _shared, _many
     if template is not None:
+        return template
+    if many:
+        template = shared()
+        template.start()  # the first session waits for it about as long as a cold start takes
         return template
     if nth == 2:
         shared().start()  # it imports numpy while the second session runs cold
     return None
+
+
+def expect_many_sessions() -> None:
+    """This process will run many sessions (a worker of `course grade` or `course verify`): its
+    first forks from the template too. Starting the template costs what one cold start costs, so
+    a worker that grades one submission pays nothing more, and each further one saves a cold start
+    (Python and numpy) until the third, where the template would have been used anyway."""
+    global _many
+    with _shared_lock:
+        _many = True
 
 
 def shared_pid() -> int | None:
@@ -261,10 +277,10 @@ def shared_pid() -> int | None:
 
 def _forget_in_child() -> None:
     """After fork: the parent's template and lock are the parent's; this process starts its own."""
-    global _shared, _shared_lock, _sessions
+    global _shared, _shared_lock, _sessions, _many
     if _shared is not None:
         _shared._disown()
-    _shared, _shared_lock, _sessions = None, threading.Lock(), 0
+    _shared, _shared_lock, _sessions, _many = None, threading.Lock(), 0, False
 
 
 os.register_at_fork(after_in_child=_forget_in_child)
