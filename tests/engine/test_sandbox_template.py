@@ -169,7 +169,9 @@ def test_without_namespaces_sessions_start_cold(monkeypatch, home):
         probe.forget()
 
 
-SESSIONS = textwrap.dedent('''
+# What the scripts below share: check(value) runs one session and says whether it was forked from a
+# template; in_a_forked_child(values) runs checks in a process forked from this one, as a grader's worker.
+CHECKS = textwrap.dedent('''
     import json, os, sys, threading
     sys.path.insert(0, sys.argv[1])
     from course.grading import sandbox
@@ -181,38 +183,44 @@ SESSIONS = textwrap.dedent('''
             run = session.run([sandbox.Call((value,))])
         return {"warm": warm, "value": int(run.outcomes[0].value), "template": template.shared_pid()}
 
+    def in_a_forked_child(values):
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(reader)
+            os.write(writer, json.dumps([check(v) for v in values]).encode())
+            os._exit(0)
+        os.close(writer)
+        found = json.loads(os.read(reader, 1 << 16))
+        os.waitpid(child, 0)
+        return found
+''')
+
+SESSIONS = textwrap.dedent('''
     report = {}
     # the first three sessions from a thread that then ends: the template must outlive it
     worker = threading.Thread(target=lambda: report.__setitem__("thread", [check(i) for i in range(3)]))
     worker.start()
     worker.join()
     report["main"] = [check(10), check(11)]
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # a forked grader (a `course grade` worker) gets a template of its own
-        os.close(reader)
-        os.write(writer, json.dumps([check(20 + i) for i in range(3)]).encode())
-        os._exit(0)
-    os.close(writer)
-    report["forked"] = json.loads(os.read(reader, 1 << 16))
-    os.waitpid(child, 0)
+    report["forked"] = in_a_forked_child([20, 21, 22])  # a forked grader gets a template of its own
     report["after"] = [check(30)]
     print(json.dumps(report))
 ''')
 
 
-def _sessions_report(env: dict) -> dict:
+def _report(script: str, env: dict) -> dict:
     import json
 
     repo = str(Path(__file__).resolve().parents[2])
-    done = subprocess.run([sys.executable, "-c", SESSIONS, repo], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", CHECKS + script, repo], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def test_a_process_forks_its_sessions_from_its_own_template_from_the_third_on(home):
-    report = _sessions_report(dict(os.environ))
+    report = _report(SESSIONS, dict(os.environ))
     sessions = report["thread"] + report["main"] + report["after"]
     assert [s["value"] for s in sessions] == [1, 2, 3, 11, 12, 31]
     # cold, cold (the template starts meanwhile), then forked, also after the starting thread ended
@@ -226,46 +234,22 @@ def test_a_process_forks_its_sessions_from_its_own_template_from_the_third_on(ho
 
 
 MANY = textwrap.dedent('''
-    import json, os, sys
-    sys.path.insert(0, sys.argv[1])
-    from course.grading import sandbox
-    from course.grading.sandbox import template
-
-    def check(value):
-        with sandbox.start("def f(x):\\n    return x + 1\\n", filename="f.py", function="f") as session:
-            warm = session._template is not None
-            run = session.run([sandbox.Call((value,))])
-        return {"warm": warm, "value": int(run.outcomes[0].value)}
-
     sandbox.expect_many_sessions()  # what a `course grade` worker says first
     report = {"many": [check(i) for i in range(3)]}
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # a process forked from it has said nothing yet
-        os.close(reader)
-        os.write(writer, json.dumps([check(10 + i) for i in range(3)]).encode())
-        os._exit(0)
-    os.close(writer)
-    report["forked"] = json.loads(os.read(reader, 1 << 16))
-    os.waitpid(child, 0)
+    report["forked"] = in_a_forked_child([10, 11, 12])  # a process forked from it has said nothing yet
     print(json.dumps(report))
 ''')
 
 
 def test_a_process_that_expects_many_sessions_forks_them_all_from_its_template(home):
     """A grading worker (CheckPool) starts its template at once: no cold start at all."""
-    import json
-
-    repo = str(Path(__file__).resolve().parents[2])
-    done = subprocess.run([sys.executable, "-c", MANY, repo], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = _report(MANY, dict(os.environ))
     assert [(s["value"], s["warm"]) for s in report["many"]] == [(1, True), (2, True), (3, True)]
     assert [(s["value"], s["warm"]) for s in report["forked"]] == [(11, False), (12, False), (13, True)]
 
 
 def test_course_sandbox_warm_0_starts_every_session_cold(home):
-    report = _sessions_report(dict(os.environ, COURSE_SANDBOX_WARM="0"))
+    report = _report(SESSIONS, dict(os.environ, COURSE_SANDBOX_WARM="0"))
     sessions = report["thread"] + report["main"] + report["forked"] + report["after"]
     assert [s["value"] for s in sessions] == [1, 2, 3, 11, 12, 21, 22, 23, 31]
     assert not any(s["warm"] for s in sessions)

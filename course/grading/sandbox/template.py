@@ -2,8 +2,9 @@
 
 A sandbox's start-up is mostly a new interpreter and numpy's import (~0.1 s of CPU); a
 template pays that once per grading process. From its third session on, every session
-of a process forks from the process's shared template (for_new_session(): `course
-verify`'s and `course grade`'s workers, the re-checks of `course check --watch`), unless
+of a process forks from the process's shared template (for_new_session(): the re-checks
+of `course check --watch`, a notebook), and from the first in a process that expects
+many (expect_many_sessions(): the workers of `course grade` and `course verify`), unless
 the caller asks for a cold start or COURSE_SANDBOX_WARM=0 says so for the process. It
 is the child program started in template mode (child_main.template): it imports numpy
 and then, per request, forks an outer process that does everything a freshly started
