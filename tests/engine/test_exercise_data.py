@@ -55,6 +55,25 @@ def test_an_npz_input_gives_the_whole_file_or_one_array(tmp_path):
     assert again[1]["w"] is not weights["w"]  # fresh arrays for every call
 
 
+def test_a_data_file_is_read_once_per_process_until_it_changes_and_every_call_gets_its_own_arrays(
+        tmp_path, monkeypatch):
+    root = course_with_data(tmp_path)
+    case = load_course(root).exercise("project").case("stored")
+    path = root / "exercises" / "project" / "weights.npz"
+    opened = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda *args, **kwargs: opened.append(args[0]) or real_load(*args, **kwargs))
+    first = make_arguments(case)[0][1]
+    first["w"][...] = 99.0  # a function that writes into its input
+    second = make_arguments(case)[0][1]
+    assert opened == [path]  # the file was opened once for both calls...
+    assert second["w"].flags.writeable and not np.any(second["w"] == 99.0)  # ...and each got its own arrays
+    np.savez(path, w=np.full((3, 4), 7.0), b=np.ones(4))  # replaced: read again
+    third = make_arguments(case)[0]
+    assert opened == [path, path]
+    assert np.all(third[1]["w"] == 7.0) and np.all(third[2] == 1.0)
+
+
 def test_an_npz_file_that_needs_pickle_is_refused_when_inputs_are_built(tmp_path):
     root = course_with_data(tmp_path)
     np.savez(root / "exercises" / "project" / "weights.npz", w=np.array([{"a": 1}], dtype=object), b=np.zeros(4))

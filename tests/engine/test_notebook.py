@@ -118,9 +118,14 @@ def test_the_quiz_is_a_widget_that_saves_to_the_same_progress(executed):
 # --------------------------------------------------------------------------- the widget, in-process
 
 
+# The quiz widget is the `notebook` extra. Its tests are in the end-to-end tier, whose extra (test-slow)
+# installs ipywidgets: in the `test` extra it was a quarter of what `pip install '.[test]'` installs.
+WIDGETS = pytest.mark.slow
+
+
 @pytest.fixture
 def tiny(tmp_path):
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets", reason="the quiz widget needs ipywidgets (pip install '.[test-slow]')")
     return write_tiny_course(tmp_path / "course")
 
 
@@ -143,6 +148,7 @@ def click_answer(widget, text_inputs: dict, question_id: str) -> None:
     widget.check_button.click()
 
 
+@WIDGETS
 def test_the_widget_grades_each_kind_saves_each_answer_and_ends_with_the_score(tiny, home):
     inputs = right_inputs(tiny)
     quiz = course.quiz("intro", course_dir=str(tiny), seed=SEED, widgets=True)
@@ -176,6 +182,7 @@ def test_the_widget_grades_each_kind_saves_each_answer_and_ends_with_the_score(t
         assert rows["pick"]["hinted"] is True and rows["static"]["hinted"] is False
 
 
+@WIDGETS
 def test_a_wrong_matching_and_a_skip_are_explained(tiny, home):
     quiz = course.quiz("intro", course_dir=str(tiny), seed=SEED, widgets=True)
     quiz.skip_button.click()
@@ -186,6 +193,7 @@ def test_a_wrong_matching_and_a_skip_are_explained(tiny, home):
     assert "Not quite" in quiz.feedback.value and "(0/1)" in quiz.feedback.value
 
 
+@WIDGETS
 def test_the_terminal_resumes_what_the_widget_started(tiny, home):
     pexpect = pytest.importorskip("pexpect")
     inputs = right_inputs(tiny)
@@ -209,6 +217,7 @@ def test_the_terminal_resumes_what_the_widget_started(tiny, home):
     assert inputs  # the default seed's inputs are not the ones used above
 
 
+@WIDGETS
 def test_without_a_widget_manager_the_quiz_is_the_terminal_one(tiny, home, tmp_path):
     pexpect = pytest.importorskip("pexpect")
     script = f"import course\nresult = course.quiz('intro', course_dir={str(tiny)!r}, seed={SEED})\nprint(repr(result))\n"
