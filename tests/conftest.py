@@ -82,6 +82,19 @@ def _write_rewritten_test_modules(config) -> None:
 
 
 @pytest.fixture(scope="session")
+def builtin_lesson_figures(tmp_path_factory):
+    """The built-in lesson's figures, drawn once per worker for the tests that only look at them
+    (tests/engine/test_figures.py and tests/content/test_figures_readable.py): the folder and
+    render_lesson_figures' records."""
+    from course.loader import load_course
+    from course.paths import builtin_root
+    from course.plots.figures import render_lesson_figures
+
+    out = tmp_path_factory.mktemp("lesson-figures")
+    return out, render_lesson_figures(load_course(builtin_root()).lesson("lesson-3"), out)
+
+
+@pytest.fixture(scope="session")
 def shared_course_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("course-cache")
 

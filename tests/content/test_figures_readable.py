@@ -15,7 +15,7 @@ from course.loader import load_course
 from course.model import ChartFigure
 from course.paths import builtin_root
 from course.plots import style
-from course.plots.figures import chart_figure, is_extrapolated, render_lesson_figures, sources_line
+from course.plots.figures import chart_figure, is_extrapolated, sources_line
 
 SVG = "{http://www.w3.org/2000/svg}"
 LESSON = load_course(builtin_root()).lesson("lesson-3")
@@ -23,10 +23,8 @@ CHARTS = [figure for figure in LESSON.figures if isinstance(figure, ChartFigure)
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory):
-    out = tmp_path_factory.mktemp("figures")
-    render_lesson_figures(LESSON, out)
-    return out
+def drawn(builtin_lesson_figures):
+    return builtin_lesson_figures[0]  # drawn once with test_figures.py's (tests/conftest.py)
 
 
 def texts(svg: Path) -> list[str]:

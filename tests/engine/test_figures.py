@@ -52,10 +52,9 @@ def lesson():
 
 
 @pytest.fixture(scope="module")
-def rendered(lesson, tmp_path_factory):
-    """The real lesson's figures, drawn once for the tests that only look at them."""
-    out = tmp_path_factory.mktemp("figures")
-    return out, render_lesson_figures(lesson, out)
+def rendered(builtin_lesson_figures):
+    """The real lesson's figures, drawn once for the tests that only look at them (tests/conftest.py)."""
+    return builtin_lesson_figures
 
 
 def test_every_figure_of_the_lesson_is_written_under_the_name_course_read_announces(lesson, rendered):

@@ -101,7 +101,8 @@ def graded_class(tmp_path_factory):
     write(bob, "causal_mask.py", exercise_file("causal_mask", "starter.py"))
     write(bob, "softmx.py", "print('typo in the file name')\n")
     mallory = subs / "mallory"  # attacks the grader
-    write(mallory, "softmax.py", "def softmax(x, axis=-1):\n    while True:\n        pass\n")
+    # hangs (asleep: a hang that spins the CPU is test_sandbox.py's and test_class_trust.py's)
+    write(mallory, "softmax.py", "import time\ndef softmax(x, axis=-1):\n    while True:\n        time.sleep(1)\n")
     write(mallory, "self_attention.py", "import sys\nsys.exit(0)\n")
     write(mallory, "layer_norm.py", "import os\ndef layer_norm(x, gamma, beta, eps=1e-5):\n    os._exit(0)\n")
     write(mallory, "causal_mask.py", f"SECRET = open({str(alice / 'causal_mask.py')!r}).read()\n"
@@ -186,7 +187,7 @@ def test_known_mistakes_get_their_advice_in_the_batch(graded_class):
 
 def test_hostile_submissions_score_zero_with_the_reason_and_the_batch_goes_on(graded_class):
     hang = result(graded_class, "mallory", "softmax")
-    assert hang["status"] == "error" and hang["cases"][0]["message"].endswith(("(time limit)", "(CPU limit)"))
+    assert hang["status"] == "error" and hang["cases"][0]["message"].endswith("(time limit)")
     exits = result(graded_class, "mallory", "self_attention")
     assert exits["score"] == 0 and exits["status"] in ("error", "failed")
     exits_in_call = result(graded_class, "mallory", "layer_norm")
