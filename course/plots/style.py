@@ -45,6 +45,7 @@ MASKED_HATCH = "///"  # cells a mask blocks
 
 DPI = 100  # layout: sizes in points become pixels on screen at this density
 FIGSIZE = (6.4, 4.0)  # inches
+PNG_DPI = 2 * DPI  # at least: see _saved_area
 MIN_PNG_WIDTH = 1280  # pixels: every PNG is saved at least this wide (sharp on dense screens and slides)
 PAD_INCHES = 0.1
 TITLE_WIDTH = 62  # characters per title line before wrapping
@@ -182,8 +183,13 @@ def finish(fig, footnote: str = "", *, legend_handles=None, legend_columns: int 
     # tight_layout leaves room for a figure title itself; panels of fixed aspect (square cells)
     # move their labels during the first pass, so such figures get a second one.
     passes = 2 if len(fig.axes) > 1 and any(ax.get_aspect() != "auto" for ax in fig.axes) else 1
-    for _ in range(passes):
-        fig.tight_layout(rect=(0, bottom, 1, 1))
+    saved = fig.dpi
+    fig.dpi = PNG_DPI  # laid out at the PNG's resolution: _tight_box then reuses the text it measured
+    try:
+        for _ in range(passes):
+            fig.tight_layout(rect=(0, bottom, 1, 1))
+    finally:
+        fig.dpi = saved
 
 
 def _saved_area(fig):
@@ -197,7 +203,7 @@ def _saved_area(fig):
     import math
 
     fig.set_layout_engine(None)  # finish() has laid it out; a placeholder engine would redo it per file
-    dpi = 2 * DPI
+    dpi = PNG_DPI
     box = _tight_box(fig, dpi)
     needed = math.ceil((MIN_PNG_WIDTH + 2) / max(box.width, 0.5))
     if needed > dpi:  # a narrow picture: drawn finer, and measured again at that resolution
