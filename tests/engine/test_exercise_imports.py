@@ -183,7 +183,7 @@ from multi_head_attention import multi_head_attention
 
 
 def gelu(z):
-    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z * z * z)))  # not z ** 3: see the references
 
 
 def transformer_block(x, params, n_heads, mask=None):
