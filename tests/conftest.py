@@ -9,6 +9,7 @@ instead of once per test. tests/engine/test_course_cache.py gives its tests thei
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,13 @@ for _name in SINGLE_THREADED_BLAS:
     os.environ.setdefault(_name, "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # coursefactory and the shared helpers, from any folder
+
+# A shell without job control (a script, a CI runner, `python -m pytest ... &`) starts a background command
+# with SIGINT ignored, and an ignored signal stays ignored through fork and exec: the `course` processes of
+# the tests that press Ctrl-C never saw it and hung until the test's timeout. A terminal's foreground job
+# has SIGINT at its default; so the tests restore that (a handler, unlike "ignore", is not inherited).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: pytest -p no:xdist still runs
