@@ -15,6 +15,7 @@ The generators and their parameters are declared by the input classes of course.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -154,8 +155,6 @@ _NPZ_KEPT = 4
 
 
 def _npz_arrays(path) -> dict[str, np.ndarray]:
-    import os
-
     stat = os.stat(path)
     identity = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
     arrays = _NPZ_READ.get(identity)

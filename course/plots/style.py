@@ -183,13 +183,9 @@ def finish(fig, footnote: str = "", *, legend_handles=None, legend_columns: int 
     # tight_layout leaves room for a figure title itself; panels of fixed aspect (square cells)
     # move their labels during the first pass, so such figures get a second one.
     passes = 2 if len(fig.axes) > 1 and any(ax.get_aspect() != "auto" for ax in fig.axes) else 1
-    saved = fig.dpi
-    fig.dpi = PNG_DPI  # laid out at the PNG's resolution: _tight_box then reuses the text it measured
-    try:
+    with _at_dpi(fig, PNG_DPI):  # laid out at the PNG's resolution: _tight_box then reuses the text it measured
         for _ in range(passes):
             fig.tight_layout(rect=(0, bottom, 1, 1))
-    finally:
-        fig.dpi = saved
 
 
 def _saved_area(fig):
@@ -213,10 +209,18 @@ def _saved_area(fig):
 
 
 def _tight_box(fig, dpi: int):
+    with _at_dpi(fig, dpi):
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+
+
+@contextlib.contextmanager
+def _at_dpi(fig, dpi: float):
+    """`fig` at resolution `dpi` inside, as it was after. The canvas keeps its renderer while the size
+    and resolution stay the same, and matplotlib caches text sizes per renderer."""
     saved = fig.dpi
     fig.dpi = dpi
     try:
-        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+        yield
     finally:
         fig.dpi = saved
 
